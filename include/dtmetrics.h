@@ -11,5 +11,7 @@
 #include "dtmetrics/normalize.h"
 #include "dtmetrics/line.h"
 #include "dtmetrics/parse.h"
+#include "dtmetrics/client.h"
+#include "dtmetrics/metrics.h"
 
 #endif /* DTMETRICS_H */
