@@ -170,18 +170,12 @@ static dtm_status build_statics(dtm_serializer *s, const dtm_serializer_options 
     dtm_status st;
 
     memset(&meta, 0, sizeof meta);
-    if (o->oneagent_enrichment || o->host_metadata) {
+    if (o->oneagent_enrichment) {
         dtm__enrich_options eo;
         eo.indirection_file = o->enrichment_indirection_file;
         eo.dir = o->enrichment_dir;
         eo.host_metadata = o->host_metadata;
-        if (o->oneagent_enrichment) {
-            st = dtm__enrich_load(&eo, &meta, &s->log);
-        } else {
-            /* Only the host file: point the indirection at nothing. */
-            eo.indirection_file = "";
-            st = dtm__enrich_load(&eo, &meta, &s->log);
-        }
+        st = dtm__enrich_load(&eo, &meta, &s->log);
         if (st != DTM_OK) {
             dtm__kvlist_free(&meta);
             return st;
