@@ -172,6 +172,7 @@ static dtm_status build_statics(dtm_serializer *s, const dtm_serializer_options 
     memset(&meta, 0, sizeof meta);
     if (o->oneagent_enrichment) {
         dtm__enrich_options eo;
+        memset(&eo, 0, sizeof eo);
         eo.indirection_file = o->enrichment_indirection_file;
         eo.dir = o->enrichment_dir;
         eo.host_metadata = o->host_metadata;
