@@ -168,9 +168,12 @@ static dtm_status load_file(const char *path, dtm_log_level missing_level, const
     case RD_NOMEM:
         return DTM_ENOMEM;
     case RD_OPEN:
+        /* Only a file that does not exist may be normal; anything else
+           (permission, a directory in the way) is a warning. */
         dtm__logf(log, err == ENOENT ? missing_level : DTM_LOG_WARN,
                   "OneAgent metadata: cannot open %s %s: %s (errno %d)%s", what, path,
-                  errno_text(err), err, err == ENOENT && missing_level == DTM_LOG_INFO ? "; " OA_HINT : "");
+                  errno_text(err), err,
+                  err == ENOENT && missing_level == DTM_LOG_INFO ? "; " OA_HINT : "");
         return DTM_OK;
     case RD_READ:
         dtm__logf(log, DTM_LOG_WARN, "OneAgent metadata: cannot read %s %s: %s (errno %d)", what,

@@ -51,7 +51,8 @@ dtm_status dtm__kvlist_set(dtm__kvlist *l, const char *key, size_t key_len, cons
 /* Parse .properties text (spec 7.3, deviation D5: trailing white space of
    values trimmed) and set every pair with a non-empty key and value into out
    (empty ones are logged at WARN and skipped).  The text may contain NUL bytes
-   and need not end with a line terminator.  Pairs that are skipped with a log
+   and need not end with a line terminator; a UTF-8 byte order mark at its
+   start is skipped.  Pairs that are skipped with a log
    message (the first at WARN, the rest at DEBUG) rather than stored:
      - an empty key or an empty value;
      - a key or value longer than DTM__PROPS_MAX_ITEM bytes;

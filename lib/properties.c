@@ -388,6 +388,12 @@ dtm_status dtm__properties_parse_source(const char *text, size_t n, const char *
     if (!out || (!text && n))
         return DTM_EINVAL;
     memset(&r, 0, sizeof r);
+    /* A UTF-8 byte order mark (Windows editors write one) is not part of the
+       first key. */
+    if (n >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        n -= 3;
+    }
     r.text = text;
     r.n = n;
     r.source = source ? source : "properties";

@@ -105,7 +105,8 @@ static const props_case props_cases[] = {
     {"E10", T("\t \tkey1=value1\t \t"), {{"key1", "value1"}}, 0},
     {"E11", T("colon.sep:colonvalue"), {{"colon.sep", "colonvalue"}}, 0},
     {"E12", T("# comment=1"), {{NULL, NULL}}, 0},
-    {"E13", T("key1=value1\nkey2=value2\nkey1=value3"), {{"key1", "value3"}, {"key2", "value2"}}, 0},
+    {"E13", T("key1=value1\nkey2=value2\nkey1=value3"),
+     {{"key1", "value3"}, {"key2", "value2"}}, 0},
     /* D5 again: the reference keeps the three trailing spaces. */
     {"E19", T("leading.ws = value with spaces   \nesc\\=key=v\\u0041\ncont=abc\\\n    def\n"),
      {{"leading.ws", "value with spaces"}, {"esc=key", "vA"}, {"cont", "abcdef"}}, 0},
@@ -121,6 +122,9 @@ static const props_case props_cases[] = {
      {{"a", "1"}, {"b", "2"}, {"c", "3"}}, 0},
     {"no final newline", T("a=1\nb=2"), {{"a", "1"}, {"b", "2"}}, 0},
     {"empty text", T(""), {{NULL, NULL}}, 0},
+    /* Only a mark at the very start is dropped. */
+    {"byte order mark", T("\xef\xbb\xbfk=v\n\xef\xbb\xbf" "b=2"),
+     {{"k", "v"}, {"\xef\xbb\xbf" "b", "2"}}, 0},
     {"only white space", T(" \t\f\n\r\n  "), {{NULL, NULL}}, 0},
 
     /* Comments. */
@@ -141,7 +145,8 @@ static const props_case props_cases[] = {
 
     /* Escapes. */
     {"simple escapes", T("k=\\t\\n\\r\\f\\q\\\\\\\"x"), {{"k", "\t\n\r\fq\\\"x"}}, 0},
-    {"\\u to UTF-8", T("k=\\u00e4\\u00C4\\u20ac\\u0041"), {{"k", "\xc3\xa4\xc3\x84\xe2\x82\xac" "A"}}, 0},
+    {"\\u to UTF-8", T("k=\\u00e4\\u00C4\\u20ac\\u0041"),
+     {{"k", "\xc3\xa4\xc3\x84\xe2\x82\xac" "A"}}, 0},
     {"\\u in the key", T("\\u006b\\u00e4=v"), {{"k\xc3\xa4", "v"}}, 0},
     {"surrogate pair", T("k=\\ud83d\\ude00!"), {{"k", "\xf0\x9f\x98\x80!"}}, 0},
     {"lone surrogate", T("k=a\\ud800b"), {{"k", "a\xed\xa0\x80" "b"}}, 0},
