@@ -50,7 +50,8 @@ size_t dtm__norm_dim_value(const char *in, size_t n, char *out, size_t *units);
 int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__writer *w);
 
 /* Fast number writers: out must have DTM_NUMBER_BUFSIZE bytes; they return
-   the length and do not NUL-terminate.  dtm__fmt_double needs a finite v. */
+   the length and do not NUL-terminate.  dtm__fmt_double needs a finite v
+   and may use the bytes after the result (within the 32) as scratch. */
 size_t dtm__fmt_double(double v, char *out);
 size_t dtm__fmt_int64(int64_t v, char *out);
 size_t dtm__fmt_uint64(uint64_t v, char *out);
