@@ -326,14 +326,12 @@ dtm_status dtm__serializer_key(const dtm_serializer *s, const char *name, size_t
     st = dtm__mkey_status(key);
     if (st != DTM_OK)
         return st;
-    if (DTM__UNLIKELY(s->log.fn != NULL)) {
-        size_t base = s->key_base.len;
-        if (key->len < base || key->len - base != name_len
-            || memcmp(key->out + base, name, name_len) != 0)
-            dtm__logf(&s->log, dtm__once_level((int *)&s->warned_key),
-                      "metric key '%.*s' normalized to '%.*s'",
-                      (int)(name_len > 300 ? 300 : name_len), name, (int)key->len, key->out);
-    }
+    /* Unchanged means: the key ends with the name (after the prefix). */
+    if (DTM__UNLIKELY(s->log.fn != NULL)
+        && (key->len < name_len || memcmp(key->out + key->len - name_len, name, name_len) != 0))
+        dtm__logf(&s->log, dtm__once_level((int *)&s->warned_key),
+                  "metric key '%.*s' normalized to '%.*s'", (int)(name_len > 300 ? 300 : name_len),
+                  name, (int)key->len, key->out);
     return DTM_OK;
 }
 
