@@ -1,215 +1,26 @@
 /* The libcurl transport, against a small libmicrohttpd responder on
-   127.0.0.1 that records each request and answers with a scripted reply. */
+   127.0.0.1 that records each request and answers with a scripted reply
+   (tests/responder.c). */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
 #include <zlib.h>
 
+#include "responder.h"
 #include "transport.h"
 #include "testutil.h"
 
 #define TOKEN "dt0c01.ABCDEFGHIJKLMNOPQRSTUVWX." \
               "S3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3C"
 #define SECRET "S3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3CR3TS3C"
-
-/* ---- the responder ---- */
-
-typedef struct srv {
-    struct MHD_Daemon *d;
-    unsigned short port;
-    char url[128];
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stopping;
-    /* script */
-    unsigned status;
-    const char *reply;
-    size_t reply_len;
-    const char *hname[2], *hvalue[2];
-    int delay_ms;
-    /* record (of the last request) */
-    int connections;
-    int requests;
-    char method[16];
-    char path[512];
-    char headers[8192]; /* "name: value\n" as received */
-    unsigned char *body;
-    size_t body_len;
-} srv;
-
-static int req_marker;
-
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
-{
-    srv *s = cls;
-    size_t o = strlen(s->headers);
-    (void)kind;
-    snprintf(s->headers + o, sizeof s->headers - o, "%s: %s\n", key, value ? value : "");
-    return MHD_YES;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **req_cls)
-{
-    srv *s = cls;
-    struct MHD_Response *r;
-    enum MHD_Result ret;
-    int i;
-    (void)version;
-    if (*req_cls == NULL) {
-        pthread_mutex_lock(&s->mu);
-        s->requests++;
-        snprintf(s->method, sizeof s->method, "%s", method);
-        snprintf(s->path, sizeof s->path, "%s", url);
-        s->headers[0] = '\0';
-        MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, s);
-        s->body_len = 0;
-        pthread_mutex_unlock(&s->mu);
-        *req_cls = &req_marker;
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        pthread_mutex_lock(&s->mu);
-        s->body = realloc(s->body, s->body_len + *upload_size);
-        if (s->body) {
-            memcpy(s->body + s->body_len, upload, *upload_size);
-            s->body_len += *upload_size;
-        }
-        pthread_mutex_unlock(&s->mu);
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    if (s->delay_ms) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += s->delay_ms / 1000;
-        until.tv_nsec += (long)(s->delay_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&s->mu);
-        while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
-            ;
-        pthread_mutex_unlock(&s->mu);
-    }
-    r = MHD_create_response_from_buffer(s->reply_len, (void *)(uintptr_t)s->reply,
-                                        MHD_RESPMEM_MUST_COPY);
-    if (!r)
-        return MHD_NO;
-    for (i = 0; i < 2; i++)
-        if (s->hname[i])
-            MHD_add_response_header(r, s->hname[i], s->hvalue[i]);
-    ret = MHD_queue_response(c, s->status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
-                          enum MHD_ConnectionNotificationCode toe)
-{
-    srv *s = cls;
-    (void)c, (void)socket_ctx;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        pthread_mutex_lock(&s->mu);
-        s->connections++;
-        pthread_mutex_unlock(&s->mu);
-    }
-}
-
-/* v6: listen on [::1] instead; NULL when that is not possible here. */
-static srv *srv_start_on(unsigned status, const char *reply, int v6)
-{
-    srv *s = calloc(1, sizeof *s);
-    struct sockaddr_in sa;
-    struct sockaddr_in6 sa6;
-    const union MHD_DaemonInfo *info;
-    ck_assert_ptr_nonnull(s);
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    s->status = status;
-    s->reply = reply;
-    s->reply_len = strlen(reply);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(0); /* the kernel chooses */
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    memset(&sa6, 0, sizeof sa6);
-    sa6.sin6_family = AF_INET6;
-    sa6.sin6_addr = in6addr_loopback;
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION
-                                | (v6 ? MHD_USE_IPv6 : 0), 0,
-                            NULL, NULL, on_request, s,
-                            MHD_OPTION_SOCK_ADDR,
-                            v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                            MHD_OPTION_END);
-    if (v6 && !s->d) {
-        pthread_mutex_destroy(&s->mu);
-        pthread_cond_destroy(&s->cv);
-        free(s);
-        return NULL;
-    }
-    ck_assert_ptr_nonnull(s->d);
-    info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    ck_assert_ptr_nonnull(info);
-    s->port = info->port;
-    ck_assert_uint_ne(s->port, 0);
-    snprintf(s->url, sizeof s->url, "http://%s:%u/api/v2/metrics/ingest",
-             v6 ? "[::1]" : "127.0.0.1", (unsigned)s->port);
-    return s;
-}
-
-static srv *srv_start(unsigned status, const char *reply)
-{
-    return srv_start_on(status, reply, 0);
-}
-
-static void srv_stop(srv *s)
-{
-    pthread_mutex_lock(&s->mu);
-    s->stopping = 1;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    MHD_stop_daemon(s->d);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
-    free(s->body);
-    free(s);
-}
-
-/* Value of a recorded request header (case-insensitive name), or NULL. */
-static const char *srv_header(srv *s, const char *name, char *out, size_t cap)
-{
-    const char *p = s->headers;
-    size_t n = strlen(name);
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            size_t len = (size_t)(eol - (p + n + 2));
-            ck_assert_uint_lt(len, cap);
-            memcpy(out, p + n + 2, len);
-            out[len] = '\0';
-            return out;
-        }
-        p = eol + 1;
-    }
-    return NULL;
-}
 
 /* ---- helpers ---- */
 
@@ -249,10 +60,15 @@ static dtm__transport *make(const dtm__http_config *c)
     return t;
 }
 
+/* One post, synchronized with the responders on both sides. */
 static dtm_status post(dtm__transport *t, const char *body, size_t len, dtm__http_result *res)
 {
+    dtm_status st;
     memset(res, 0x5A, sizeof *res);
-    return t->ops->post(t, body, len, res);
+    srv_sync();
+    st = t->ops->post(t, body, len, res);
+    srv_sync();
+    return st;
 }
 
 static unsigned short dead_port(void)
@@ -779,7 +595,7 @@ START_TEST(loopback_bypasses_proxy)
     }
     /* IPv6 loopback, when this machine has it */
     {
-        srv *t6 = srv_start_on(202, "{\"v6\":1}", 1);
+        srv *t6 = srv_start_v6(202, "{\"v6\":1}");
         if (t6) {
             dtm__http_config c = config(t6->url);
             dtm__transport *t = make(&c);
