@@ -303,12 +303,12 @@ static dtm_status inspect_url(const char *url, int *loopback)
 }
 
 /* Header values go on the wire verbatim: no control characters (a CR or LF
-   would let a value inject headers). */
-static int header_safe(const char *s, int allow_space)
+   would let a value inject headers).  A token is visible ASCII only. */
+static int header_safe(const char *s, int is_token)
 {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7F || (c == ' ' && !allow_space))
+        if (c < 0x20 || c == 0x7F || (is_token && (c == ' ' || c >= 0x80)))
             return 0;
     }
     return 1;
@@ -463,8 +463,8 @@ dtm_status dtm__curl_transport_new(dtm__transport **out, const dtm__http_config 
         return DTM_EINVAL;
     if ((st = dtm__curl_global_init()) != DTM_OK)
         return st;
-    if ((cfg->token && !header_safe(cfg->token, 0))
-        || (cfg->user_agent && !header_safe(cfg->user_agent, 1)))
+    if ((cfg->token && !header_safe(cfg->token, 1))
+        || (cfg->user_agent && !header_safe(cfg->user_agent, 0)))
         return DTM_ECONFIG;
     if ((st = inspect_url(cfg->url, &loopback)) != DTM_OK)
         return st;

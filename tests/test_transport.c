@@ -653,31 +653,33 @@ START_TEST(remote_host_uses_proxy)
 }
 END_TEST
 
+static const struct {
+    const char *url, *token, *ua;
+    dtm_status want;
+} bad_configs[] = {
+    { "ftp://example.com/ingest", NULL, NULL, DTM_ECONFIG },
+    { "file:///etc/passwd", NULL, NULL, DTM_ECONFIG },
+    { "not a url", NULL, NULL, DTM_ECONFIG },
+    { "", NULL, NULL, DTM_ECONFIG },
+    { "localhost:14499/metrics/ingest", NULL, NULL, DTM_ECONFIG },
+    { "http://", NULL, NULL, DTM_ECONFIG },
+    { "http://localhost:14499/metrics/ingest", "abc\r\nX-Evil: 1", NULL, DTM_ECONFIG },
+    { "http://localhost:14499/metrics/ingest", "abc def", NULL, DTM_ECONFIG },
+    { "http://localhost:14499/metrics/ingest", "abc\x7f", NULL, DTM_ECONFIG },
+    { "http://localhost:14499/metrics/ingest", "t\xc3\xa9", NULL, DTM_ECONFIG },
+    { "http://localhost:14499/metrics/ingest", NULL, "ua\r\nX-Evil: 1", DTM_ECONFIG },
+    { "HTTP://LOCALHOST:14499/metrics/ingest", "t", "ua 1", DTM_OK },
+    { "https://abc12345.live.dynatrace.com/api/v2/metrics/ingest", TOKEN, NULL, DTM_OK },
+};
+
 START_TEST(bad_configuration)
 {
-    static const struct {
-        const char *url, *token, *ua;
-        dtm_status want;
-    } table[] = {
-        { "ftp://example.com/ingest", NULL, NULL, DTM_ECONFIG },
-        { "file:///etc/passwd", NULL, NULL, DTM_ECONFIG },
-        { "not a url", NULL, NULL, DTM_ECONFIG },
-        { "", NULL, NULL, DTM_ECONFIG },
-        { "localhost:14499/metrics/ingest", NULL, NULL, DTM_ECONFIG },
-        { "http://", NULL, NULL, DTM_ECONFIG },
-        { "http://localhost:14499/metrics/ingest", "abc\r\nX-Evil: 1", NULL, DTM_ECONFIG },
-        { "http://localhost:14499/metrics/ingest", "abc def", NULL, DTM_ECONFIG },
-        { "http://localhost:14499/metrics/ingest", "abc\x7f", NULL, DTM_ECONFIG },
-        { "http://localhost:14499/metrics/ingest", NULL, "ua\r\nX-Evil: 1", DTM_ECONFIG },
-        { "HTTP://LOCALHOST:14499/metrics/ingest", "t", "ua 1", DTM_OK },
-        { "https://abc12345.live.dynatrace.com/api/v2/metrics/ingest", TOKEN, NULL, DTM_OK },
-    };
-    dtm__http_config c = config(table[_i].url);
+    dtm__http_config c = config(bad_configs[_i].url);
     dtm__transport *t = (dtm__transport *)&c;
-    c.token = table[_i].token;
-    c.user_agent = table[_i].ua;
-    ck_assert_int_eq(dtm__curl_transport_new(&t, &c), table[_i].want);
-    if (table[_i].want == DTM_OK) {
+    c.token = bad_configs[_i].token;
+    c.user_agent = bad_configs[_i].ua;
+    ck_assert_int_eq(dtm__curl_transport_new(&t, &c), bad_configs[_i].want);
+    if (bad_configs[_i].want == DTM_OK) {
         ck_assert_ptr_nonnull(t);
         t->ops->free(t);
     } else {
@@ -806,7 +808,7 @@ int main(void)
     tcase_add_test(tc, cancel_flag_aborts);
     tcase_add_test(tc, connection_refused);
     tcase_add_test(tc, error_text_scrubbed);
-    tcase_add_loop_test(tc, bad_configuration, 0, 12);
+    tcase_add_loop_test(tc, bad_configuration, 0, (int)(sizeof bad_configs / sizeof bad_configs[0]));
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);
 
