@@ -654,6 +654,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
+    /* returning MHD_NO is how a dropped connection is made: not news */
+    if (strstr(msg, "Application reported internal error"))
+        return;
     fprintf(stderr, "%s: libmicrohttpd: %s\n", EMU_PROGRAM, msg);
 }
 
@@ -666,7 +669,7 @@ dtm_status emu_server_start(emu_server **out, emu_state *st, char *url, size_t u
     char host[INET6_ADDRSTRLEN + 2], text[INET6_ADDRSTRLEN];
     const union MHD_DaemonInfo *info;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
     const char *a = cfg->listen;
     size_t n = strlen(a);
     emu_server *s;
