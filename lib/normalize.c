@@ -409,12 +409,36 @@ size_t dtm__norm_dim_value(const char *in, size_t n, char *out, size_t *units)
 
 /* ---- metadata strings (spec 10) ---- */
 
+/* D7: is the next code point that survives, skipping dropped ones and
+   backslashes, a quote, or is there none before the end of the content?
+   Then the backslash (and the whole run it belongs to) is dropped. */
+static int bs_before_quote(const unsigned char *p, size_t i, size_t ce)
+{
+    while (i < ce) {
+        size_t adv;
+        uint32_t cp;
+        if (p[i] < 0x80) {
+            if (p[i] == '"')
+                return 1;
+            if (p[i] != '\\' && (p[i] == '\n' || !(val_class[p[i]] & V_CTRL)))
+                return 0;
+            i++;
+            continue;
+        }
+        cp = dtm__utf8_next(p + i, ce - i, &adv);
+        if (!dtm__cp_invalid_in_meta(cp))
+            return 0;
+        i += adv;
+    }
+    return 1;
+}
+
 int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__writer *w)
 {
     const unsigned char *p = (const unsigned char *)in;
     size_t cs, ce, i, units = 0, idx, save_len, save_units;
     unsigned flags = 0;
-    int quoted, emitted = 0;
+    int quoted, emitted = 0, last_bs = 0;
 
     if (n == 0 || (n == 2 && p[0] == '"' && p[1] == '"'))
         return 0;
@@ -439,6 +463,13 @@ int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__write
             i += adv;
         }
     }
+    /* Deviation D7 (ours): the reference can write a backslash right before
+       the closing quote ("a\\" from a\) or before an escaped quote, and the
+       line can then not be parsed.  A content ending in a backslash takes
+       the slow path, which drops every backslash that would stand before a
+       quote. */
+    if (ce > cs && p[ce - 1] == '\\')
+        flags |= V_QUOTE;
     if (!(flags & (V_CTRL | V_QUOTE)) && units <= max_units) {
         if (quoted || !(flags & V_WORTHY)) {
             dtm__writer_put(w, in, n, units + (quoted ? 2 : 0));
@@ -466,12 +497,16 @@ int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__write
                     break;
                 dtm__writer_putc(w, '\\');
                 dtm__writer_putc(w, c == '\n' ? 'n' : '"');
-                emitted = 1;
+                emitted++;
+                last_bs = 0;
+            } else if (c == '\\' && bs_before_quote(p, i + 1, ce)) {
+                /* D7: dropped (it still uses budget, like other drops) */
             } else if (!(cls & V_CTRL)) {
                 if (idx + 1 > max_units)
                     break;
                 dtm__writer_putc(w, (char)c);
-                emitted = 1;
+                emitted++;
+                last_bs = c == '\\';
             }
             idx++;
             i++;
@@ -483,11 +518,19 @@ int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__write
                 if (idx + u > max_units)
                     break;
                 dtm__writer_put(w, in + i, adv, u);
-                emitted = 1;
+                emitted++;
+                last_bs = 0;
             }
             idx += u;
             i += adv;
         }
+    }
+    if (last_bs) {
+        /* cut by the budget right after a backslash: it would escape the
+           closing quote (D7) */
+        w->len--;
+        w->units--;
+        emitted--;
     }
     if (!emitted) {
         /* '""' carries nothing: take back the opening quote */

@@ -229,7 +229,12 @@ static const extra_case extra_cases[] = {
     {NC_DIM_VALUE, S("\xE2\x80\x8D\xE2\x80\xA8\xEE\x80\x80"), "_"}, /* Cf Zl Co run */
     {NC_META, S("a\xFF" "b c"), "\"ab c\""},
     {NC_META, S("\""), "\"\\\"\""},
-    {NC_META, S("a\\\""), "\"a\\\\\"\""}, /* backslash kept, quote escaped */
+    {NC_META, S("a\\\""), "\"a\\\"\""},    /* D7: a backslash before a quote is dropped */
+    {NC_META, S("a\\"), "\"a\""},              /* D7: so is a trailing one */
+    {NC_META, S("\"a\\b\""), "\"a\\b\""},    /* others stay as given */
+    {NC_META, S("a\\\x01\""), "\"a\\\"\""},/* D7: also across dropped code points */
+    {NC_META, S("a\\\\\\\t"), "\"a\""},       /* D7: a whole run before the end */
+    {NC_META, S("a\\\\b\\"), "\"a\\\\b\""},  /* D7: only the run at the end */
     {NC_META, S("\xE2\x80\xA8"), NULL},
 };
 
