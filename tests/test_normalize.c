@@ -463,16 +463,35 @@ static const char *const pieces[] = {
     "\xED\xA0\x80", "\xF0\x9F\x98", "\xE2\x82", "\xC2\x85", "\xE2\x82\xAC", "\xF0\x9F\xA4\xA0",
 };
 
+/* Half of the strings are noisy; the other half look like real keys and
+   values (long valid runs with a few dots, dashes and odd bytes), so that
+   the eight-byte fast paths meet every kind of block boundary. */
 static size_t random_input(unsigned char *buf, size_t cap)
 {
     size_t len = (size_t)(rng() % 601), i = 0;
-    int quoted = rng() % 8 == 0;
+    int quoted = rng() % 8 == 0, keylike = rng() % 2 == 0;
     if (len > cap)
         len = cap;
     if (rng() % 4 == 0)
         len %= 8; /* plenty of short strings */
     while (i < len) {
         unsigned r = (unsigned)(rng() % 100);
+        if (keylike) {
+            static const char keych[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHXYZ0123456789_";
+            if (r < 88) {
+                buf[i++] = (unsigned char)keych[rng() % (sizeof keych - 1)];
+                continue;
+            }
+            if (r < 95) {
+                buf[i++] = '.';
+                continue;
+            }
+            if (r < 97) {
+                buf[i++] = r == 95 ? '-' : ':';
+                continue;
+            }
+            r = (unsigned)(rng() % 100); /* then something from the noisy mix */
+        }
         if (r < 30) {
             static const char alnum[] = "abcXYZ019_-:";
             buf[i++] = (unsigned char)alnum[rng() % (sizeof alnum - 1)];
