@@ -40,7 +40,8 @@ static dtm__mkey prefix_state;
 
 static size_t run_prefixed_key(const char *in, size_t n)
 {
-    dtm__mkey k = prefix_state; /* what the serializer does per line */
+    dtm__mkey k;
+    dtm__mkey_copy(&k, &prefix_state); /* what the serializer does per line */
     dtm__mkey_feed(&k, in, n);
     return k.len;
 }

@@ -161,7 +161,7 @@ static size_t mkey_run(char *o, const unsigned char *p, size_t m)
     return i;
 }
 
-#define LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
+#define LOWER(c) ((c) + ((c) >= 'A' && (c) <= 'Z' ? 'a' - 'A' : 0))
 static const unsigned char lower_tab[256] = {T256(LOWER)};
 
 /* Dimension key, state "inside a section": as mkey_run for a-z 0-9 _ - :
@@ -253,6 +253,17 @@ void dtm__mkey_init(dtm__mkey *k)
     k->state = MK_FIRST;
     k->repl = 0;
     k->npend = 0;
+}
+
+void dtm__mkey_copy(dtm__mkey *dst, const dtm__mkey *src)
+{
+    memcpy(dst->out, src->out, src->len);
+    dst->len = src->len;
+    dst->window = src->window;
+    dst->state = src->state;
+    dst->repl = src->repl;
+    dst->npend = src->npend;
+    memcpy(dst->pend, src->pend, sizeof dst->pend);
 }
 
 /* Continue a multi-byte sequence cut by the end of the previous feed.  Its

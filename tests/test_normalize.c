@@ -343,10 +343,13 @@ START_TEST(prefix_then_name)
         ck_assert_int_eq(dtm_normalize_metric_key(joined, plen + 1 + nlen, out, sizeof out, &len),
                          DTM_OK);
         ck_assert_str_eq(out, want);
-        /* the prefix state is reusable: another name from the same base */
-        k = base;
-        dtm__mkey_feed(&k, "other", 5);
+        /* the prefix state is reusable: dtm__mkey_copy gives the same */
+        memset(&k, 0x5A, sizeof k);
+        dtm__mkey_copy(&k, &base);
+        dtm__mkey_feed(&k, c->name, nlen);
         ck_assert_int_eq(dtm__mkey_status(&k), DTM_OK);
+        ck_assert_uint_eq(k.len, wl);
+        ck_assert_mem_eq(k.out, want, wl);
     }
     free(want);
     free(joined);
