@@ -29,6 +29,9 @@ typedef struct dtm__mkey {
 } dtm__mkey;
 
 void dtm__mkey_init(dtm__mkey *k);
+/* Copy a state (e.g. the prefix state, once per line): only the used part
+   of out, which is much cheaper than assigning the whole struct. */
+void dtm__mkey_copy(dtm__mkey *dst, const dtm__mkey *src);
 /* Feed more input; input beyond the 255-unit window is ignored. */
 void dtm__mkey_feed(dtm__mkey *k, const char *in, size_t n);
 /* DTM_OK if k->out[0..k->len) is a valid key; DTM_EKEY if the input was

@@ -60,6 +60,9 @@ static const line_case line_cases[] = {
     {"L9", NULL, "", 1, 1, 0, {{0, 0}}, 0, DTM_EKEY, NULL},
     {"L10", NULL, ".", 1, 1, 0, {{0, 0}}, 0, DTM_EKEY, NULL},
     {"L11", ".prefix", "x", 1, 1, 0, {{0, 0}}, 0, DTM_EKEY, NULL},
+    {"dt-reserved", NULL, "dt.foo", 0, 1, 0, {{0, 0}}, 0, DTM_EKEY, NULL},
+    {"dt-reserved-prefix", "dt", "foo", 0, 1, 0, {{0, 0}}, 0, DTM_EKEY, NULL},
+    {"dt-not-reserved", NULL, "dtx.foo", 0, 1, 0, {{0, 0}}, 0, DTM_OK, "dtx.foo gauge,1"},
     {"L12", NULL, "metric1", 1, 123, 1620392690261, {{"key", " ,=\\"}}, 1, DTM_OK,
      "metric1,key=\\ \\,\\=\\\\ count,delta=123 1620392690261"},
     {"L13", "prefix", "name", 1, 1, 0, {{"dim1", "val1"}}, 1, DTM_OK,
@@ -845,8 +848,15 @@ START_TEST(serializer_output_always_parses)
         if (st == DTM_OK && out_len > 0) {
             ck_assert_uint_eq(strlen(out), out_len);
             ck_assert_msg(dtm__utf8_valid(out, out_len), "invalid UTF-8: %s", out);
-            ck_assert_msg(dtm_parse_line(out, out_len, &res) == DTM_OK,
-                          "parser refused '%s': %s at %zu", out, res.error, res.error_offset);
+            if (dtm_parse_line(out, out_len, &res) != DTM_OK) {
+                char hex[2048];
+                size_t j, hl = 0;
+                const char *src = iter % 4 == 3 ? desc : name;
+                for (j = 0; src[j] && hl + 4 < sizeof hex; j++)
+                    hl += (size_t)snprintf(hex + hl, sizeof hex - hl, "%02x", (unsigned char)src[j]);
+                ck_abort_msg("parser refused '%s': %s at %zu (input %s)", out, res.error,
+                             res.error_offset, hex);
+            }
             ck_assert_int_ne(res.kind, DTM_LINE_INVALID);
             ok++;
         }
