@@ -35,6 +35,7 @@ typedef struct pctx {
     const char *err;   /* first problem found by the structural pass */
     size_t err_at;
     dtm_status status; /* DTM_ESYNTAX, or DTM_ENOMEM (see parsenum.h) */
+    unsigned tries;    /* other readings of quoted metadata values tried */
 } pctx;
 
 static int fail(pctx *c, size_t at, const char *msg)
@@ -250,8 +251,6 @@ static int parse_metric_key(pctx *c, size_t pos, size_t *end)
         return fail(c, pos, "metric key is empty");
     if (section_start)
         return fail(c, pos - 1, "metric key ends with '.'");
-    if (pos - start >= 3 && s[start] == 'd' && s[start + 1] == 't' && s[start + 2] == '.')
-        return fail(c, start, "metric keys starting with 'dt.' are reserved");
     *end = pos;
     return 0;
 }
@@ -489,47 +488,137 @@ static int parse_payload(pctx *c, size_t pos, size_t end, dtm_parse_result *r)
     return fail(c, pos, "unknown payload (expected gauge,<value>, count,delta=<value> or a number)");
 }
 
+/* Warnings about the key of a valid line. */
+static void key_warnings(dtm_parse_result *r)
+{
+    if (r->key_len < 3)
+        r->warnings |= DTM_PARSE_WARN_SHORT_KEY;
+    if (r->key_len >= 3 && memcmp(r->key, "dt.", 3) == 0)
+        r->warnings |= DTM_PARSE_WARN_RESERVED_KEY;
+}
+
 /* ---- metadata lines ---- */
 
-/* A metadata string value (description, displayName) from pos; *end gets the
-   position after it (',' or the end). */
-static int parse_meta_string(pctx *c, size_t pos, size_t max_units, const char *too_long,
-                             size_t *end)
+enum { PROP_DESCRIPTION, PROP_DISPLAY_NAME, PROP_UNIT };
+
+/* Length of a known "dt.meta.<name>=" at pos (0: none); *which says which. */
+static size_t meta_prop_at(const pctx *c, size_t pos, int *which)
+{
+    static const struct {
+        const char *text;
+        size_t len;
+        int which;
+    } props[] = {
+        {"dt.meta.description=", 20, PROP_DESCRIPTION},
+        {"dt.meta.displayName=", 20, PROP_DISPLAY_NAME},
+        {"dt.meta.displayname=", 20, PROP_DISPLAY_NAME}, /* the documentation's spelling */
+        {"dt.meta.unit=", 13, PROP_UNIT},
+    };
+    size_t k;
+    for (k = 0; k < sizeof props / sizeof props[0]; k++) {
+        if (has_prefix(c, pos, c->len, props[k].text, props[k].len)) {
+            *which = props[k].which;
+            return props[k].len;
+        }
+    }
+    return 0;
+}
+
+/* Where the property after the ',' at comma starts (one space is tolerated). */
+static size_t after_comma(const pctx *c, size_t comma)
+{
+    size_t p = comma + 1;
+    return p < c->len && c->s[p] == ' ' ? p + 1 : p;
+}
+
+/* 1 if ",dt.meta.<name>=" (or ", dt.meta...") follows the quote at q. */
+static int prop_follows(const pctx *c, size_t q)
+{
+    int which;
+    return q + 1 < c->len && c->s[q + 1] == ',' && meta_prop_at(c, after_comma(c, q + 1), &which);
+}
+
+/* Fail with the reason of the first reading tried, when there was one. */
+static int fail_first(pctx *c, const char *first, size_t first_at, size_t at, const char *msg)
+{
+    return first ? fail(c, first_at, first) : fail(c, at, msg);
+}
+
+static int parse_props(pctx *c, size_t pos, int depth);
+
+/* A quoted description or display name whose opening quote is at open.
+   The serializer writes such strings without escaping backslashes (spec 10),
+   so "\"" is either an escaped quote or a backslash followed by the closing
+   quote.  It is taken as the end where the line ends, or where a property
+   follows and the rest of the line then reads (tried at most
+   META_MAX_DEPTH levels deep and META_MAX_TRIES times per line); otherwise
+   as an escaped quote.  A '"' without a backslash always ends the value.
+   Content units: \" and \n count one.  On success *end is past the closing
+   quote, and *rest_done says the rest of the line was read already. */
+#define META_MAX_DEPTH 4
+#define META_MAX_TRIES 32
+static int parse_meta_quoted(pctx *c, size_t open, size_t max_units, const char *too_long,
+                             int depth, size_t *end, int *rest_done)
 {
     const unsigned char *s = c->s;
-    size_t start = pos, units = 0;
-    if (pos < c->len && s[pos] == '"') {
-        for (pos++;; pos++) {
-            unsigned ch;
-            size_t at = pos;
-            if (pos == c->len)
-                return fail(c, start, "quoted metadata value is not closed");
-            ch = s[pos];
-            if (ch == '"')
-                break;
-            if (ch == '\\' && pos + 1 < c->len && (s[pos + 1] == '"' || s[pos + 1] == 'n') &&
-                pos + 2 != c->len) {
-                pos++; /* \" or \n: one character (a \" whose quote ends the line is a
-                          literal backslash and the closing quote) */
-                units++;
-            } else if (is_control_at(c, pos)) {
-                return fail(c, pos, "metadata value has a control character");
-            } else {
-                units += byte_units(ch);
-            }
-            if (units > max_units)
-                return fail(c, at, too_long);
+    const char *first = NULL;
+    size_t i, first_at = 0, units = 0;
+    *rest_done = 0;
+    for (i = open + 1; i < c->len; i++) {
+        unsigned ch = s[i];
+        size_t at = i;
+        if (ch == '"') {
+            if (i == open + 1)
+                return fail(c, open, "metadata value is empty");
+            *end = i + 1;
+            if (*end < c->len && s[*end] != ',')
+                return fail_first(c, first, first_at, *end,
+                                  "unexpected character after a quoted metadata value");
+            return 0;
         }
-        if (pos - start == 1)
-            return fail(c, start, "metadata value is empty");
-        pos++;
-        if (pos < c->len && s[pos] != ',')
-            return fail(c, pos, "unexpected character after a quoted metadata value");
-        *end = pos;
-        return 0;
+        if (ch == '\\' && i + 1 < c->len && s[i + 1] == '"') {
+            if (i + 2 == c->len) { /* a backslash, then the quote that ends the line */
+                if (units + 1 > max_units)
+                    return fail_first(c, first, first_at, at, too_long);
+                *end = c->len;
+                return 0;
+            }
+            if (prop_follows(c, i + 1) && depth < META_MAX_DEPTH && c->tries < META_MAX_TRIES &&
+                units + 1 <= max_units) {
+                c->tries++;
+                if (parse_props(c, after_comma(c, i + 2), depth + 1) == 0) {
+                    *end = i + 2;
+                    *rest_done = 1;
+                    return 0;
+                }
+                if (first == NULL) {
+                    first = c->err;
+                    first_at = c->err_at;
+                }
+            }
+            i++; /* read as an escaped quote */
+            units++;
+        } else if (ch == '\\' && i + 1 < c->len && s[i + 1] == 'n') {
+            i++;
+            units++;
+        } else if (is_control_at(c, i)) {
+            return fail_first(c, first, first_at, i, "metadata value has a control character");
+        } else {
+            units += byte_units(ch);
+        }
+        if (units > max_units)
+            return fail_first(c, first, first_at, at, too_long);
     }
-    for (; pos < c->len && s[pos] != ','; pos++) {
-        unsigned ch = s[pos];
+    return fail_first(c, first, first_at, open, "quoted metadata value is not closed");
+}
+
+/* An unquoted description or display name from pos up to ',' or the end. */
+static int parse_meta_plain(pctx *c, size_t pos, size_t max_units, const char *too_long,
+                            size_t *end)
+{
+    size_t start = pos, units = 0;
+    for (; pos < c->len && c->s[pos] != ','; pos++) {
+        unsigned ch = c->s[pos];
         if (ch == ' ' || ch == '=' || ch == '"' || ch == '\\')
             return fail(c, pos, "metadata value with a space, '=', '\"' or '\\' must be quoted");
         if (is_control_at(c, pos))
@@ -544,8 +633,11 @@ static int parse_meta_string(pctx *c, size_t pos, size_t max_units, const char *
     return 0;
 }
 
+/* A unit, plain or quoted: 1 to 63 of A-Z a-z 0-9 % [ ] { } / _. */
 static int parse_meta_unit(pctx *c, size_t pos, size_t *end)
 {
+    static const char bad_char[] =
+        "metadata unit has an invalid character (allowed: A-Z a-z 0-9 % [ ] { } / _)";
     const unsigned char *s = c->s;
     int quoted = pos < c->len && s[pos] == '"';
     size_t start = pos + (size_t)quoted;
@@ -553,7 +645,7 @@ static int parse_meta_unit(pctx *c, size_t pos, size_t *end)
         if (pos - start >= DTM_MAX_UNIT_LEN)
             return fail(c, pos, "metadata unit is longer than 63 characters");
         if (!is_unit_char(s[pos]))
-            return fail(c, pos, "metadata unit has an invalid character (allowed: A-Z a-z 0-9 % [ ] { } / _)");
+            return fail(c, pos, bad_char);
     }
     if (pos == start)
         return fail(c, pos, "metadata unit is empty");
@@ -564,10 +656,51 @@ static int parse_meta_unit(pctx *c, size_t pos, size_t *end)
         if (pos < c->len && s[pos] != ',')
             return fail(c, pos, "unexpected character after a quoted metadata value");
     } else if (pos < c->len && s[pos] == '"') {
-        return fail(c, pos, "metadata unit has an invalid character (allowed: A-Z a-z 0-9 % [ ] { } / _)");
+        return fail(c, pos, bad_char);
     }
     *end = pos;
     return 0;
+}
+
+/* The properties of a metadata line, from pos to the end of the line. */
+static int parse_props(pctx *c, size_t pos, int depth)
+{
+    const unsigned char *s = c->s;
+    for (;;) {
+        size_t n, end, eq;
+        int which, rest_done = 0, rc;
+        if (pos == c->len)
+            return fail(c, pos, "line ends after ','");
+        if (s[pos] == ' ')
+            return fail(c, pos, "more than one space between parts");
+        n = meta_prop_at(c, pos, &which);
+        if (n == 0) {
+            for (eq = pos; eq < c->len && s[eq] != '=' && s[eq] != ','; eq++)
+                ;
+            if (eq == c->len || s[eq] != '=')
+                return fail(c, pos, "metadata property has no '=' and value");
+            return fail(c, pos, "unknown metadata property (expected dt.meta.description, "
+                                "dt.meta.unit or dt.meta.displayName)");
+        }
+        pos += n;
+        if (which == PROP_UNIT) {
+            rc = parse_meta_unit(c, pos, &end);
+        } else {
+            size_t max = which == PROP_DESCRIPTION ? DTM_MAX_DESCRIPTION_LEN : DTM_MAX_DISPLAY_NAME_LEN;
+            const char *too_long = which == PROP_DESCRIPTION
+                                       ? "metadata description is longer than 65,535 UTF-16 units"
+                                       : "metadata display name is longer than 300 UTF-16 units";
+            if (pos < c->len && s[pos] == '"')
+                rc = parse_meta_quoted(c, pos, max, too_long, depth, &end, &rest_done);
+            else
+                rc = parse_meta_plain(c, pos, max, too_long, &end);
+        }
+        if (rc != 0)
+            return -1;
+        if (rest_done || end == c->len)
+            return 0;
+        pos = after_comma(c, end); /* s[end] is ',' */
+    }
 }
 
 /* "#key gauge|count dt.meta.x=v[,dt.meta.y=w...]" */
@@ -580,11 +713,7 @@ static int parse_metadata(pctx *c, dtm_parse_result *r)
     if (ke == c->len || s[ke] == ',')
         return fail(c, ke, ke == c->len ? "metadata line has no type and properties"
                                         : "metadata line cannot have dimensions");
-    r->key = (const char *)s + 1;
-    r->key_len = ke - 1;
     pos = ke + 1;
-    r->payload = (const char *)s + pos;
-    r->payload_len = c->len - pos;
     if (has_prefix(c, pos, c->len, "gauge ", 6))
         r->metadata_type = DTM_LINE_GAUGE;
     else if (has_prefix(c, pos, c->len, "count ", 6))
@@ -593,44 +722,16 @@ static int parse_metadata(pctx *c, dtm_parse_result *r)
         return fail(c, pos, "more than one space between parts");
     else
         return fail(c, pos, "metadata type must be 'gauge' or 'count' followed by one space");
-    pos += 6;
-    if (pos == c->len)
-        return fail(c, pos, "metadata line has no properties");
-    for (;;) {
-        size_t eq, end;
-        int rc;
-        if (s[pos] == ' ')
-            return fail(c, pos, "more than one space between parts");
-        for (eq = pos; eq < c->len && s[eq] != '=' && s[eq] != ','; eq++)
-            ;
-        if (eq == c->len || s[eq] != '=')
-            return fail(c, pos, "metadata property has no '=' and value");
-#define IS_PROP(name) (eq - pos == sizeof(name) - 1 && memcmp(s + pos, name, eq - pos) == 0)
-        if (IS_PROP("dt.meta.description"))
-            rc = parse_meta_string(c, eq + 1, DTM_MAX_DESCRIPTION_LEN,
-                                   "metadata description is longer than 65,535 UTF-16 units", &end);
-        else if (IS_PROP("dt.meta.displayName") || IS_PROP("dt.meta.displayname"))
-            rc = parse_meta_string(c, eq + 1, DTM_MAX_DISPLAY_NAME_LEN,
-                                   "metadata display name is longer than 300 UTF-16 units", &end);
-        else if (IS_PROP("dt.meta.unit"))
-            rc = parse_meta_unit(c, eq + 1, &end);
-        else
-            return fail(c, pos, "unknown metadata property (expected dt.meta.description, "
-                                "dt.meta.unit or dt.meta.displayName)");
-#undef IS_PROP
-        if (rc != 0)
-            return -1;
-        if (end == c->len)
-            break;
-        pos = end + 1; /* past the ',' */
-        if (pos < c->len && s[pos] == ' ')
-            pos++; /* "dt.meta.a=x, dt.meta.b=y" as in the documentation */
-        if (pos == c->len)
-            return fail(c, pos, "line ends after ','");
-    }
+    if (pos + 6 == c->len)
+        return fail(c, pos + 6, "metadata line has no properties");
+    if (parse_props(c, pos + 6, 0) != 0)
+        return -1;
     r->kind = DTM_LINE_METADATA;
-    if (r->key_len < 3)
-        r->warnings |= DTM_PARSE_WARN_SHORT_KEY;
+    r->key = (const char *)s + 1;
+    r->key_len = ke - 1;
+    r->payload = (const char *)s + pos;
+    r->payload_len = c->len - pos;
+    key_warnings(r);
     return 0;
 }
 
@@ -701,8 +802,7 @@ static int parse_data_line(pctx *c, dtm_parse_result *r)
         r->min = r->max = r->sum = r->value;
         r->count = 1;
     }
-    if (ke < 3)
-        r->warnings |= DTM_PARSE_WARN_SHORT_KEY;
+    key_warnings(r);
     for (i = 1; i < n && !(r->warnings & DTM_PARSE_WARN_DUPLICATE_DIMENSION); i++)
         for (j = 0; j < i; j++)
             if (dl[i] == dl[j] && memcmp(s + dk[i], s + dk[j], dl[i]) == 0) {
@@ -735,6 +835,7 @@ dtm_status dtm_parse_line(const char *line, size_t len, dtm_parse_result *res)
     c.err = NULL;
     c.err_at = SIZE_MAX;
     c.status = DTM_ESYNTAX;
+    c.tries = 0;
     meta = line[0] == '#';
 
     scan_text(c.s, len, meta ? 0 : MAX_LINE, &bad_at, &long_at);

@@ -136,6 +136,13 @@ static const ok_case ok_cases[] = {
      "\xf0\x9f\x91\xa7\xe2\x80\x8d\xf0\x9f\x91\xa7",
      M, 0, -1},
     {"#name gauge dt.meta.description=\"a\\\"", M, 0, -1}, /* content a\ ends the line */
+    /* \" before a property: a backslash that ends the value, or an escaped quote */
+    {"#k gauge dt.meta.description=\"a\\\",dt.meta.unit=ms,dt.meta.displayName=\"a\\\"", M, 0, -1},
+    {"#k gauge dt.meta.description=\"x\\\",dt.meta.unit=ms\",dt.meta.unit=s", M, 0, -1},
+    {"#k gauge dt.meta.description=\"x\\\",dt.meta.unit=bad unit\"", M, 0, -1},
+    {"#k gauge dt.meta.description=\"x\\\", dt.meta.unit=ms", M, 0, -1},
+    {"dt.foo gauge,1", G, 0, -1},
+    {"#dt.k gauge dt.meta.unit=s", M, 0, -1},
     {"#name gauge dt.meta.description=\"a\\\\\"b\",dt.meta.unit=s", M, 0, -1},
     /* documentation examples */
     {"workHours,team=\"devops\\\\bugfixing\",project=\"\\\"product\\\"_improvement\" 1000", G, 2, -1},
@@ -241,6 +248,15 @@ START_TEST(result_members)
     ck_assert(memcmp(r.payload, "count dt.meta.unit=Byte", r.payload_len) == 0);
     ck_assert_uint_eq(r.warnings, 0);
 
+    check_ok("dt.foo gauge,1", 14, G, &r);
+    ck_assert_uint_eq(r.warnings, DTM_PARSE_WARN_RESERVED_KEY);
+    check_ok("dt.f gauge,1", 12, G, &r);
+    ck_assert_uint_eq(r.warnings, DTM_PARSE_WARN_RESERVED_KEY);
+    check_ok("dtx gauge,1", 11, G, &r);
+    ck_assert_uint_eq(r.warnings, 0);
+    check_ok("#dt.x count dt.meta.unit=s", 26, M, &r);
+    ck_assert_uint_eq(r.warnings, DTM_PARSE_WARN_RESERVED_KEY);
+
     check_ok(l4, strlen(l4), C, &r);
     ck_assert(r.value == -2.5);
     ck_assert_uint_eq(r.n_dimensions, 3);
@@ -285,8 +301,6 @@ static const bad_case bad_cases[] = {
     {"a:b gauge,1", "a", "invalid character"},
     {"m\xc3\xa4 gauge,1", "m", "non-ASCII"},
     {"a=b gauge,1", "a", "invalid character"},
-    {"dt.foo gauge,1", "", "reserved"},
-    {"dt.foo,a=b count,delta=1", "", "reserved"},
     /* dimension keys */
     {"k,A=b gauge,1", "k,", "upper-case"},
     {"k,a.B=c gauge,1", "k,a.", "upper-case"},
@@ -415,7 +429,6 @@ static const bad_case bad_cases[] = {
     {"#", "#", "metric key is empty"},
     {"# k gauge dt.meta.unit=s", "#", "metric key is empty"},
     {"#1k gauge dt.meta.unit=s", "#", "must start with a letter"},
-    {"#dt.k gauge dt.meta.unit=s", "#", "reserved"},
     {"#k", "#k", "no type"},
     {"#k gauge", "#k ", "type must be"},
     {"#k gauge ", "#k gauge ", "no properties"},
@@ -443,6 +456,10 @@ static const bad_case bad_cases[] = {
     {"#k gauge dt.meta.description=\"a\tb\"", "#k gauge dt.meta.description=\"a", "control character"},
     {"#k gauge dt.meta.displayName=a\x01", "#k gauge dt.meta.displayName=a", "control character"},
     {"#k gauge dt.meta.DisplayName=a", "#k gauge ", "unknown metadata property"},
+    {"#k gauge dt.meta.description=\"x\\\",dt.meta.unit=bad unit",
+     "#k gauge dt.meta.description=\"x\\\",dt.meta.unit=bad", "unit has an invalid character"},
+    {"#k gauge dt.meta.description=\"x\\\",dt.meta.unit=s\"junk",
+     "#k gauge dt.meta.description=\"x\\\",dt.meta.unit=s", "unit has an invalid character"},
 };
 
 START_TEST(invalid_lines)
@@ -743,6 +760,19 @@ START_TEST(metadata_lengths)
 }
 END_TEST
 
+/* Many "\\\",dt.meta.unit=" in one value: the other readings are bounded. */
+START_TEST(metadata_ambiguity_bounded)
+{
+    dtm_parse_result r;
+    char *l = build("#k gauge dt.meta.description=\"", "\\\",dt.meta.unit=s", 2000, "\"");
+    check_ok(l, strlen(l), M, &r);
+    free(l);
+    l = build("#k gauge dt.meta.description=\"", "\\\",dt.meta.unit=s", 2000, "x");
+    ck_assert_int_eq(dtm_parse_line(l, strlen(l), &r), DTM_ESYNTAX);
+    free(l);
+}
+END_TEST
+
 /* ---- number values ---- */
 
 typedef struct num_case {
@@ -1004,6 +1034,85 @@ START_TEST(random_valid_lines)
 }
 END_TEST
 
+/* ---- round trip through the serializer ---- */
+
+/* A random string of nasty pieces: separators, escapes, quotes, controls,
+   non-ASCII, property names. */
+static void nasty(char *out, size_t cap)
+{
+    static const char *pieces[] = {"a", "Z", "0", " ", ",", "=", "\\", "\"", "\"\"", ".", "-",
+                                   ":", "\t", "\n", "\x01", "\x7f", "\xc2\x85", "\xc3\xa4",
+                                   "\xe2\x80\x8d", "\xf0\x9f\x98\x80", "\xff", "\xed\xa0\x80",
+                                   "dt.", ",dt.meta.unit=", "\\\"", "#"};
+    size_t len = 0, n = rnd() % 12, k;
+    for (k = 0; k < n; k++) {
+        const char *p = pieces[rnd() % (sizeof pieces / sizeof pieces[0])];
+        size_t pl = strlen(p);
+        if (len + pl + 1 > cap)
+            break;
+        memcpy(out + len, p, pl);
+        len += pl;
+    }
+    out[len] = '\0';
+}
+
+START_TEST(serializer_round_trip)
+{
+    char name[128], dk[4][128], dv[4][128], desc[128], disp[128], out[4096];
+    dtm_dimension dims[4];
+    dtm_serializer *s;
+    dtm_parse_result r;
+    size_t len, k;
+    long i, lines = 0;
+    ck_assert_int_eq(dtm_serializer_new(&s, NULL), DTM_OK);
+    rng_state = UINT64_C(4242);
+    for (i = 0; i < 20000; i++) {
+        nasty(name, sizeof name);
+        for (k = 0; k < 4; k++) {
+            nasty(dk[k], sizeof dk[k]);
+            nasty(dv[k], sizeof dv[k]);
+            if (rnd() % 4 == 0) { /* a value the caller quoted */
+                size_t n = strlen(dv[k]);
+                memmove(dv[k] + 1, dv[k], n);
+                dv[k][0] = '"';
+                dv[k][n + 1] = '"';
+                dv[k][n + 2] = '\0';
+            }
+            dims[k].key = dk[k];
+            dims[k].value = dv[k];
+        }
+        if (dtm_serialize_gauge(s, name, dims, 4, 1.5, 0, out, sizeof out, &len) == DTM_OK) {
+            ck_assert_msg(dtm_parse_line(out, len, &r) == DTM_OK, "<%s>: %s at %zu", out, r.error,
+                          r.error_offset);
+            lines++;
+        }
+        if (dtm_serialize_summary(s, name, dims, 4, 0, 0, 0, 0, 1700000000000, out, sizeof out,
+                                  &len) == DTM_OK)
+            ck_assert_msg(dtm_parse_line(out, len, &r) == DTM_OK, "<%s>: %s at %zu", out, r.error,
+                          r.error_offset);
+        nasty(desc, sizeof desc);
+        nasty(disp, sizeof disp);
+        if (rnd() % 4 == 0) {
+            size_t n = strlen(desc);
+            memmove(desc + 1, desc, n);
+            desc[0] = '"';
+            desc[n + 1] = '"';
+            desc[n + 2] = '\0';
+        }
+        if (dtm_serialize_metadata(s, name, (i % 2) ? DTM_METRIC_GAUGE : DTM_METRIC_COUNTER, desc,
+                                   (rnd() % 2) ? "ms" : NULL, disp, out, sizeof out, &len) == DTM_OK &&
+            len > 0) {
+            ck_assert_msg(dtm_parse_line(out, len, &r) == DTM_OK, "<%s>: %s at %zu", out, r.error,
+                          r.error_offset);
+            ck_assert_int_eq(r.kind, DTM_LINE_METADATA);
+            lines++;
+        }
+    }
+    ck_assert_int_gt(lines, 1000);
+    dtm_serializer_free(s);
+}
+END_TEST
+
 /* ---- threads ---- */
 
 static void *parse_many(void *arg)
@@ -1042,6 +1151,7 @@ int main(void)
     tcase_add_test(tc, embedded_nul);
     tcase_add_test(tc, empty_and_arguments);
     tcase_add_test(tc, allocation_free);
+    tcase_add_test(tc, metadata_ambiguity_bounded);
     suite_add_tcase(s, tc);
     tc = tu_tcase("limits", 10);
     tcase_add_test(tc, metric_key_length);
@@ -1060,6 +1170,7 @@ int main(void)
     tcase_add_test(tc, random_bytes);
     tcase_add_test(tc, random_mutations);
     tcase_add_test(tc, random_valid_lines);
+    tcase_add_test(tc, serializer_round_trip);
     tcase_add_test(tc, threads);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -32,7 +32,12 @@ typedef enum dtm_parse_warning {
     DTM_PARSE_WARN_SHORT_KEY = 0x1,
     /** A dimension key appears more than once: the server accepts the line
         but keeps only one of the values. */
-    DTM_PARSE_WARN_DUPLICATE_DIMENSION = 0x2
+    DTM_PARSE_WARN_DUPLICATE_DIMENSION = 0x2,
+    /** The metric key starts with "dt.": the server reserves that prefix and
+        rejects the line.  Not an error here because the serializer writes
+        such keys as given (it must not rewrite them); a caller that answers
+        like the server (dtmetrics-emulator) rejects the line. */
+    DTM_PARSE_WARN_RESERVED_KEY = 0x4
 } dtm_parse_warning;
 
 /**
@@ -85,10 +90,9 @@ typedef struct dtm_parse_result {
  * - Metric key: ASCII; first character A-Z a-z _; every later section starts
  *   with A-Z a-z 0-9 _; other characters A-Z a-z 0-9 _ -; sections are
  *   separated by single dots (no empty, leading or trailing section); at most
- *   255 characters.  Keys starting with "dt." are rejected (reserved by the
- *   server).  Keys of 1 or 2 characters are accepted with
- *   DTM_PARSE_WARN_SHORT_KEY (the serializer writes "_" for an all-invalid
- *   name).
+ *   255 characters.  Keys starting with "dt." are accepted with
+ *   DTM_PARSE_WARN_RESERVED_KEY, keys of 1 or 2 characters with
+ *   DTM_PARSE_WARN_SHORT_KEY (the serializer writes such keys).
  * - Dimension key: a-z 0-9 _ - : and '.', every section starting with a-z or
  *   '_' (upper case is rejected, as the server does), no empty section, at
  *   most 100 characters.  Repeated keys are accepted (the server accepts
@@ -120,10 +124,13 @@ typedef struct dtm_parse_result {
  *   written dt.meta.displayname in the documentation; at most 300 units)
  *   and dt.meta.unit (1 to 63 of A-Z a-z 0-9 % [ ] { } / _).  Other names
  *   are rejected; repeated properties are accepted.  Values are plain (no
- *   space, ',', '=', '"' or '\\') or quoted; inside quotes \" is an escaped
- *   quote (unless its quote ends the line) and any other backslash is
- *   literal, as the serializer writes them.  Lengths count the content
- *   with \" and \n as one unit.
+ *   space, ',', '=', '"' or '\\') or quoted.  Inside quotes a backslash is
+ *   literal except in \" and \n, and a '"' without a backslash ends the
+ *   value.  The serializer does not escape backslashes there (spec 10), so
+ *   \" may also be a backslash that ends the content: it is read so where
+ *   the line ends or where a dt.meta property follows and the rest of the
+ *   line then parses.  Lengths count the content with \" and \n as one
+ *   unit.  No control characters.
  * - The whole line must be well-formed UTF-8; keys are ASCII.
  *
  * error_offset is the byte offset of the first problem (for a too-long part,
