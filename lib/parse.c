@@ -255,16 +255,19 @@ static int parse_metric_key(pctx *c, size_t pos, size_t *end)
     return 0;
 }
 
-/* A dimension key from pos up to '='; *end gets the position of the '='. */
-static int parse_dim_key(pctx *c, size_t pos, size_t *end)
+/* A dimension key from pos up to '='; *end gets the position of the '=',
+   *hash a hash of the key (for the duplicate check). */
+static int parse_dim_key(pctx *c, size_t pos, size_t *end, uint32_t *hash)
 {
     const unsigned char *s = c->s;
     size_t start = pos;
     int section_start = 1;
+    uint32_t h = 2166136261u;
     for (; pos < c->len; pos++) {
         unsigned ch = s[pos];
         if (ch == '=' || ch == ',' || ch == ' ')
             break;
+        h = (h ^ ch) * 16777619u;
         if (pos - start >= MAX_DIM_KEY)
             return fail(c, pos, "dimension key is longer than 100 characters");
         if (ch == '.') {
@@ -294,6 +297,7 @@ static int parse_dim_key(pctx *c, size_t pos, size_t *end)
     if (pos == c->len || s[pos] != '=')
         return fail(c, pos, "dimension has no '=' and value");
     *end = pos;
+    *hash = h;
     return 0;
 }
 
@@ -741,7 +745,9 @@ static int parse_data_line(pctx *c, dtm_parse_result *r)
 {
     const unsigned char *s = c->s;
     size_t dk[MAX_DIMS], dl[MAX_DIMS]; /* dimension keys, for the duplicate check */
-    size_t pos, ke, pe, n = 0, i, j;
+    uint32_t dh[MAX_DIMS];
+    uint64_t seen[4] = {0, 0, 0, 0}; /* 256-bit filter of key hashes */
+    size_t pos, ke, pe, n = 0, j;
 
     if (s[0] == ' ')
         return fail(c, 0, "line starts with a space");
@@ -757,10 +763,19 @@ static int parse_data_line(pctx *c, dtm_parse_result *r)
             pos++;
             if (n == MAX_DIMS)
                 return fail(c, pos, "more than 50 dimensions");
-            if (parse_dim_key(c, pos, &eq) != 0)
+            if (parse_dim_key(c, pos, &eq, &dh[n]) != 0)
                 return -1;
             dk[n] = pos;
             dl[n] = eq - pos;
+            {
+                unsigned bit = dh[n] >> 24;
+                if (seen[bit >> 6] & (UINT64_C(1) << (bit & 63))) {
+                    for (j = 0; j < n; j++)
+                        if (dh[j] == dh[n] && dl[j] == dl[n] && memcmp(s + dk[j], s + pos, dl[n]) == 0)
+                            r->warnings |= DTM_PARSE_WARN_DUPLICATE_DIMENSION;
+                }
+                seen[bit >> 6] |= UINT64_C(1) << (bit & 63);
+            }
             n++;
             if (parse_dim_value(c, eq + 1, &pos) != 0)
                 return -1;
@@ -803,12 +818,6 @@ static int parse_data_line(pctx *c, dtm_parse_result *r)
         r->count = 1;
     }
     key_warnings(r);
-    for (i = 1; i < n && !(r->warnings & DTM_PARSE_WARN_DUPLICATE_DIMENSION); i++)
-        for (j = 0; j < i; j++)
-            if (dl[i] == dl[j] && memcmp(s + dk[i], s + dk[j], dl[i]) == 0) {
-                r->warnings |= DTM_PARSE_WARN_DUPLICATE_DIMENSION;
-                break;
-            }
     return 0;
 }
 

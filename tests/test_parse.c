@@ -647,6 +647,15 @@ START_TEST(dimension_count)
     ck_assert_uint_eq(r.n_dimensions, 50);
     ck_assert_uint_eq(r.warnings & DTM_PARSE_WARN_DUPLICATE_DIMENSION, 0);
     free(l);
+    l = dims_line(49, ",d0=again gauge,1"); /* a repeat after 49 others */
+    check_ok(l, strlen(l), G, &r);
+    ck_assert_uint_eq(r.n_dimensions, 50);
+    ck_assert_uint_eq(r.warnings & DTM_PARSE_WARN_DUPLICATE_DIMENSION, DTM_PARSE_WARN_DUPLICATE_DIMENSION);
+    free(l);
+    l = dims_line(49, ",d0x=v gauge,1"); /* same prefix, other key */
+    check_ok(l, strlen(l), G, &r);
+    ck_assert_uint_eq(r.warnings & DTM_PARSE_WARN_DUPLICATE_DIMENSION, 0);
+    free(l);
     l = dims_line(51, " gauge,1");
     p = strstr(l, ",d50=");
     ck_assert_ptr_nonnull(p);
