@@ -10,7 +10,8 @@
  * The problem reported is the one at the smallest offset; on a tie the text
  * pass wins ("invalid UTF-8" says more than "invalid character").
  *
- * Numbers are read by parsenum.c (exact, independent of LC_NUMERIC).
+ * Metadata lines are read by parsemeta.c, numbers by parsenum.c (exactly,
+ * independent of LC_NUMERIC).
  *
  * Pure, reentrant, allocation-free.
  */
@@ -18,7 +19,7 @@
 
 #include <string.h>
 
-#include "internal.h"
+#include "lineparse.h"
 #include "parsenum.h"
 
 #define MAX_KEY DTM_MAX_METRIC_KEY_LEN
@@ -27,30 +28,7 @@
 #define MAX_DIMS DTM_MAX_DIMENSIONS
 #define MAX_LINE DTM_MAX_LINE_LEN
 
-/* ---- parse state ---- */
-
-typedef struct pctx {
-    const unsigned char *s;
-    size_t len;
-    const char *err;   /* first problem found by the structural pass */
-    size_t err_at;
-    dtm_status status; /* DTM_ESYNTAX, or DTM_ENOMEM (see parsenum.h) */
-    unsigned tries;    /* other readings of quoted metadata values tried */
-} pctx;
-
-static int fail(pctx *c, size_t at, const char *msg)
-{
-    c->err = msg;
-    c->err_at = at;
-    return -1;
-}
-
-/* ---- ASCII classes (explicit ranges: no locale) ---- */
-
-static int is_digit(unsigned ch) { return ch - '0' < 10u; }
-static int is_lower(unsigned ch) { return ch - 'a' < 26u; }
-static int is_upper(unsigned ch) { return ch - 'A' < 26u; }
-static int is_alpha(unsigned ch) { return is_lower(ch) || is_upper(ch); }
+/* ---- characters ---- */
 
 /* First character of a metric key. */
 static int mk_first(unsigned ch) { return is_alpha(ch) || ch == '_'; }
@@ -61,28 +39,9 @@ static int mk_body(unsigned ch) { return mk_section(ch) || ch == '-'; }
 /* First character of a dimension key section. */
 static int dk_first(unsigned ch) { return is_lower(ch) || ch == '_'; }
 /* Any other dimension key character. */
-static int dk_body(unsigned ch) { return dk_first(ch) || is_digit(ch) || ch == '-' || ch == ':'; }
-
-static int is_unit_char(unsigned ch)
+static int dk_body(unsigned ch)
 {
-    return is_alpha(ch) || is_digit(ch) || ch == '%' || ch == '[' || ch == ']' || ch == '{' ||
-           ch == '}' || ch == '/' || ch == '_';
-}
-
-/* A control character starts at s[i]: C0, DEL, or C1 (U+0080-U+009F, C2 80..C2 9F). */
-static int is_control_at(const pctx *c, size_t i)
-{
-    unsigned ch = c->s[i];
-    if (ch < 0x20 || ch == 0x7F)
-        return 1;
-    return ch == 0xC2 && i + 1 < c->len && c->s[i + 1] >= 0x80 && c->s[i + 1] <= 0x9F;
-}
-
-/* UTF-16 units contributed by one byte of well-formed UTF-8: 1 for a lead or
-   ASCII byte, 2 for the lead byte of a 4-byte sequence, 0 for continuations. */
-static size_t byte_units(unsigned ch)
-{
-    return (size_t)((ch & 0xC0) != 0x80) + (size_t)(ch >= 0xF0);
+    return dk_first(ch) || is_digit(ch) || ch == '-' || ch == ':';
 }
 
 /* Reason for a character that may not appear in a key. */
@@ -173,24 +132,8 @@ static void scan_text(const unsigned char *s, size_t len, size_t limit, size_t *
 
 /* ---- numbers ---- */
 
-/* 1 if s[0..n) starts with "nan" or "inf", in any case. */
-static int starts_nan_inf(const unsigned char *s, size_t n)
-{
-    static const char nan[] = "nan", inf[] = "inf";
-    int is_nan = 1, is_inf = 1;
-    size_t k;
-    if (n < 3)
-        return 0;
-    for (k = 0; k < 3; k++) {
-        unsigned ch = s[k] | 0x20; /* ASCII letters only: fold to lower case */
-        is_nan &= ch == (unsigned char)nan[k];
-        is_inf &= ch == (unsigned char)inf[k];
-    }
-    return is_nan || is_inf;
-}
-
 /* A number s[start..end) into *out, or the reason and where it fails. */
-static int parse_number(pctx *c, size_t start, size_t end, double *out)
+static int parse_number(dtm__pctx *c, size_t start, size_t end, double *out)
 {
     const char *why = NULL;
     size_t at = 0;
@@ -203,7 +146,7 @@ static int parse_number(pctx *c, size_t start, size_t end, double *out)
 }
 
 /* A decimal integer s[start..end) into *out (summary count, timestamp). */
-static int parse_int64(pctx *c, size_t start, size_t end, int allow_sign, const char *not_int,
+static int parse_int64(dtm__pctx *c, size_t start, size_t end, int allow_sign, const char *not_int,
                        const char *too_big, int64_t *out)
 {
     size_t at = 0;
@@ -216,7 +159,7 @@ static int parse_int64(pctx *c, size_t start, size_t end, int allow_sign, const 
 /* ---- keys ---- */
 
 /* A metric key from pos up to ',' or ' ' or the end; *end gets where it stops. */
-static int parse_metric_key(pctx *c, size_t pos, size_t *end)
+int dtm__parse_metric_key(dtm__pctx *c, size_t pos, size_t *end)
 {
     const unsigned char *s = c->s;
     size_t start = pos;
@@ -257,7 +200,7 @@ static int parse_metric_key(pctx *c, size_t pos, size_t *end)
 
 /* A dimension key from pos up to '='; *end gets the position of the '=',
    *hash a hash of the key (for the duplicate check). */
-static int parse_dim_key(pctx *c, size_t pos, size_t *end, uint32_t *hash)
+static int parse_dim_key(dtm__pctx *c, size_t pos, size_t *end, uint32_t *hash)
 {
     const unsigned char *s = c->s;
     size_t start = pos;
@@ -303,7 +246,7 @@ static int parse_dim_key(pctx *c, size_t pos, size_t *end, uint32_t *hash)
 
 /* ---- dimension values ---- */
 
-static int parse_dim_value(pctx *c, size_t pos, size_t *end)
+static int parse_dim_value(dtm__pctx *c, size_t pos, size_t *end)
 {
     const unsigned char *s = c->s;
     size_t start = pos, units = 0;
@@ -322,7 +265,8 @@ static int parse_dim_value(pctx *c, size_t pos, size_t *end)
                 if (pos + 1 == c->len)
                     return fail(c, start, "quoted dimension value is not closed");
                 if (s[pos + 1] != '"' && s[pos + 1] != '\\')
-                    return fail(c, pos, "bad escape in a quoted dimension value (only \\\" and \\\\)");
+                    return fail(c, pos,
+                                "bad escape in a quoted dimension value (only \\\" and \\\\)");
                 units += 2;
                 pos++;
             } else if (is_control_at(c, pos)) {
@@ -353,7 +297,8 @@ static int parse_dim_value(pctx *c, size_t pos, size_t *end)
                 return fail(c, pos, "dimension value ends with a lone backslash");
             nx = s[pos + 1];
             if (nx != ',' && nx != '=' && nx != ' ' && nx != '\\' && nx != '"')
-                return fail(c, pos, "bad escape in a dimension value (only \\, \\= \\space \\\\ \\\")");
+                return fail(c, pos,
+                            "bad escape in a dimension value (only \\, \\= \\space \\\\ \\\")");
             units += 2;
             pos++;
         } else if (ch == '=') {
@@ -378,20 +323,15 @@ static int parse_dim_value(pctx *c, size_t pos, size_t *end)
 
 /* ---- payloads ---- */
 
-static int has_prefix(const pctx *c, size_t pos, size_t end, const char *p, size_t n)
-{
-    return end - pos >= n && memcmp(c->s + pos, p, n) == 0;
-}
-
 /* Position of the next ',' in [pos, end), or end. */
-static size_t next_comma(const pctx *c, size_t pos, size_t end)
+static size_t next_comma(const dtm__pctx *c, size_t pos, size_t end)
 {
     const void *p = pos < end ? memchr(c->s + pos, ',', end - pos) : NULL;
     return p ? (size_t)((const unsigned char *)p - c->s) : end;
 }
 
 /* Summary fields "min=..,max=..,sum=..,count=.." in [pos, end). */
-static int parse_summary(pctx *c, size_t pos, size_t end, dtm_parse_result *r)
+static int parse_summary(dtm__pctx *c, size_t pos, size_t end, dtm_parse_result *r)
 {
     static const char *const names[4] = {"min", "max", "sum", "count"};
     static const char *const missing[4] = {"summary has no min", "summary has no max",
@@ -453,13 +393,14 @@ static int parse_summary(pctx *c, size_t pos, size_t end, dtm_parse_result *r)
 }
 
 /* The payload of a data line in [pos, end): end is the next space or the end. */
-static int parse_payload(pctx *c, size_t pos, size_t end, dtm_parse_result *r)
+static int parse_payload(dtm__pctx *c, size_t pos, size_t end, dtm_parse_result *r)
 {
     const unsigned char *s = c->s;
     unsigned ch;
     size_t q;
     if (pos == end)
-        return fail(c, pos, pos == c->len ? "line has no payload" : "more than one space between parts");
+        return fail(c, pos,
+                    pos == c->len ? "line has no payload" : "more than one space between parts");
     if (has_prefix(c, pos, end, "gauge,", 6)) {
         pos += 6;
         q = pos;
@@ -480,7 +421,8 @@ static int parse_payload(pctx *c, size_t pos, size_t end, dtm_parse_result *r)
         return parse_number(c, pos + 6, end, &r->value);
     }
     ch = s[pos];
-    if (is_digit(ch) || ch == '-' || ch == '+' || ch == '.' || starts_nan_inf(s + pos, end - pos)) {
+    if (is_digit(ch) || ch == '-' || ch == '+' || ch == '.' ||
+        dtm__starts_nan_inf((const char *)s + pos, end - pos)) {
         r->kind = DTM_LINE_GAUGE;
         return parse_number(c, pos, end, &r->value);
     }
@@ -489,308 +431,86 @@ static int parse_payload(pctx *c, size_t pos, size_t end, dtm_parse_result *r)
         return fail(c, end, "payload type must be followed by ',' and the value");
     if (ch == '\t')
         return fail(c, pos, "a tab is not allowed (parts are separated by one space)");
-    return fail(c, pos, "unknown payload (expected gauge,<value>, count,delta=<value> or a number)");
-}
-
-/* Warnings about the key of a valid line. */
-static void key_warnings(dtm_parse_result *r)
-{
-    if (r->key_len < 3)
-        r->warnings |= DTM_PARSE_WARN_SHORT_KEY;
-    if (r->key_len >= 3 && memcmp(r->key, "dt.", 3) == 0)
-        r->warnings |= DTM_PARSE_WARN_RESERVED_KEY;
-}
-
-/* ---- metadata lines ---- */
-
-enum { PROP_DESCRIPTION, PROP_DISPLAY_NAME, PROP_UNIT };
-
-/* Length of a known "dt.meta.<name>=" at pos (0: none); *which says which. */
-static size_t meta_prop_at(const pctx *c, size_t pos, int *which)
-{
-    static const struct {
-        const char *text;
-        size_t len;
-        int which;
-    } props[] = {
-        {"dt.meta.description=", 20, PROP_DESCRIPTION},
-        {"dt.meta.displayName=", 20, PROP_DISPLAY_NAME},
-        {"dt.meta.displayname=", 20, PROP_DISPLAY_NAME}, /* the documentation's spelling */
-        {"dt.meta.unit=", 13, PROP_UNIT},
-    };
-    size_t k;
-    for (k = 0; k < sizeof props / sizeof props[0]; k++) {
-        if (has_prefix(c, pos, c->len, props[k].text, props[k].len)) {
-            *which = props[k].which;
-            return props[k].len;
-        }
-    }
-    return 0;
-}
-
-/* Where the property after the ',' at comma starts (one space is tolerated). */
-static size_t after_comma(const pctx *c, size_t comma)
-{
-    size_t p = comma + 1;
-    return p < c->len && c->s[p] == ' ' ? p + 1 : p;
-}
-
-/* 1 if ",dt.meta.<name>=" (or ", dt.meta...") follows the quote at q. */
-static int prop_follows(const pctx *c, size_t q)
-{
-    int which;
-    return q + 1 < c->len && c->s[q + 1] == ',' && meta_prop_at(c, after_comma(c, q + 1), &which);
-}
-
-/* Fail with the reason of the first reading tried, when there was one. */
-static int fail_first(pctx *c, const char *first, size_t first_at, size_t at, const char *msg)
-{
-    return first ? fail(c, first_at, first) : fail(c, at, msg);
-}
-
-static int parse_props(pctx *c, size_t pos, int depth);
-
-/* A quoted description or display name whose opening quote is at open.
-   The serializer writes such strings without escaping backslashes (spec 10),
-   so "\"" is either an escaped quote or a backslash followed by the closing
-   quote.  It is taken as the end where the line ends, or where a property
-   follows and the rest of the line then reads (tried at most
-   META_MAX_DEPTH levels deep and META_MAX_TRIES times per line); otherwise
-   as an escaped quote.  A '"' without a backslash always ends the value.
-   Content units: \" and \n count one.  On success *end is past the closing
-   quote, and *rest_done says the rest of the line was read already. */
-#define META_MAX_DEPTH 4
-#define META_MAX_TRIES 32
-static int parse_meta_quoted(pctx *c, size_t open, size_t max_units, const char *too_long,
-                             int depth, size_t *end, int *rest_done)
-{
-    const unsigned char *s = c->s;
-    const char *first = NULL;
-    size_t i, first_at = 0, units = 0;
-    *rest_done = 0;
-    for (i = open + 1; i < c->len; i++) {
-        unsigned ch = s[i];
-        size_t at = i;
-        if (ch == '"') {
-            if (i == open + 1)
-                return fail(c, open, "metadata value is empty");
-            *end = i + 1;
-            if (*end < c->len && s[*end] != ',')
-                return fail_first(c, first, first_at, *end,
-                                  "unexpected character after a quoted metadata value");
-            return 0;
-        }
-        if (ch == '\\' && i + 1 < c->len && s[i + 1] == '"') {
-            if (i + 2 == c->len) { /* a backslash, then the quote that ends the line */
-                if (units + 1 > max_units)
-                    return fail_first(c, first, first_at, at, too_long);
-                *end = c->len;
-                return 0;
-            }
-            if (prop_follows(c, i + 1) && depth < META_MAX_DEPTH && c->tries < META_MAX_TRIES &&
-                units + 1 <= max_units) {
-                c->tries++;
-                if (parse_props(c, after_comma(c, i + 2), depth + 1) == 0) {
-                    *end = i + 2;
-                    *rest_done = 1;
-                    return 0;
-                }
-                if (first == NULL) {
-                    first = c->err;
-                    first_at = c->err_at;
-                }
-            }
-            i++; /* read as an escaped quote */
-            units++;
-        } else if (ch == '\\' && i + 1 < c->len && s[i + 1] == 'n') {
-            i++;
-            units++;
-        } else if (is_control_at(c, i)) {
-            return fail_first(c, first, first_at, i, "metadata value has a control character");
-        } else {
-            units += byte_units(ch);
-        }
-        if (units > max_units)
-            return fail_first(c, first, first_at, at, too_long);
-    }
-    return fail_first(c, first, first_at, open, "quoted metadata value is not closed");
-}
-
-/* An unquoted description or display name from pos up to ',' or the end. */
-static int parse_meta_plain(pctx *c, size_t pos, size_t max_units, const char *too_long,
-                            size_t *end)
-{
-    size_t start = pos, units = 0;
-    for (; pos < c->len && c->s[pos] != ','; pos++) {
-        unsigned ch = c->s[pos];
-        if (ch == ' ' || ch == '=' || ch == '"' || ch == '\\')
-            return fail(c, pos, "metadata value with a space, '=', '\"' or '\\' must be quoted");
-        if (is_control_at(c, pos))
-            return fail(c, pos, "metadata value has a control character");
-        units += byte_units(ch);
-        if (units > max_units)
-            return fail(c, pos, too_long);
-    }
-    if (pos == start)
-        return fail(c, pos, "metadata value is empty");
-    *end = pos;
-    return 0;
-}
-
-/* A unit, plain or quoted: 1 to 63 of A-Z a-z 0-9 % [ ] { } / _. */
-static int parse_meta_unit(pctx *c, size_t pos, size_t *end)
-{
-    static const char bad_char[] =
-        "metadata unit has an invalid character (allowed: A-Z a-z 0-9 % [ ] { } / _)";
-    const unsigned char *s = c->s;
-    int quoted = pos < c->len && s[pos] == '"';
-    size_t start = pos + (size_t)quoted;
-    for (pos = start; pos < c->len && s[pos] != ',' && s[pos] != '"'; pos++) {
-        if (pos - start >= DTM_MAX_UNIT_LEN)
-            return fail(c, pos, "metadata unit is longer than 63 characters");
-        if (!is_unit_char(s[pos]))
-            return fail(c, pos, bad_char);
-    }
-    if (pos == start)
-        return fail(c, pos, "metadata unit is empty");
-    if (quoted) {
-        if (pos == c->len || s[pos] != '"')
-            return fail(c, start - 1, "quoted metadata value is not closed");
-        pos++;
-        if (pos < c->len && s[pos] != ',')
-            return fail(c, pos, "unexpected character after a quoted metadata value");
-    } else if (pos < c->len && s[pos] == '"') {
-        return fail(c, pos, bad_char);
-    }
-    *end = pos;
-    return 0;
-}
-
-/* The properties of a metadata line, from pos to the end of the line. */
-static int parse_props(pctx *c, size_t pos, int depth)
-{
-    const unsigned char *s = c->s;
-    for (;;) {
-        size_t n, end, eq;
-        int which, rest_done = 0, rc;
-        if (pos == c->len)
-            return fail(c, pos, "line ends after ','");
-        if (s[pos] == ' ')
-            return fail(c, pos, "more than one space between parts");
-        n = meta_prop_at(c, pos, &which);
-        if (n == 0) {
-            for (eq = pos; eq < c->len && s[eq] != '=' && s[eq] != ','; eq++)
-                ;
-            if (eq == c->len || s[eq] != '=')
-                return fail(c, pos, "metadata property has no '=' and value");
-            return fail(c, pos, "unknown metadata property (expected dt.meta.description, "
-                                "dt.meta.unit or dt.meta.displayName)");
-        }
-        pos += n;
-        if (which == PROP_UNIT) {
-            rc = parse_meta_unit(c, pos, &end);
-        } else {
-            size_t max = which == PROP_DESCRIPTION ? DTM_MAX_DESCRIPTION_LEN : DTM_MAX_DISPLAY_NAME_LEN;
-            const char *too_long = which == PROP_DESCRIPTION
-                                       ? "metadata description is longer than 65,535 UTF-16 units"
-                                       : "metadata display name is longer than 300 UTF-16 units";
-            if (pos < c->len && s[pos] == '"')
-                rc = parse_meta_quoted(c, pos, max, too_long, depth, &end, &rest_done);
-            else
-                rc = parse_meta_plain(c, pos, max, too_long, &end);
-        }
-        if (rc != 0)
-            return -1;
-        if (rest_done || end == c->len)
-            return 0;
-        pos = after_comma(c, end); /* s[end] is ',' */
-    }
-}
-
-/* "#key gauge|count dt.meta.x=v[,dt.meta.y=w...]" */
-static int parse_metadata(pctx *c, dtm_parse_result *r)
-{
-    const unsigned char *s = c->s;
-    size_t pos, ke;
-    if (parse_metric_key(c, 1, &ke) != 0)
-        return -1;
-    if (ke == c->len || s[ke] == ',')
-        return fail(c, ke, ke == c->len ? "metadata line has no type and properties"
-                                        : "metadata line cannot have dimensions");
-    pos = ke + 1;
-    if (has_prefix(c, pos, c->len, "gauge ", 6))
-        r->metadata_type = DTM_LINE_GAUGE;
-    else if (has_prefix(c, pos, c->len, "count ", 6))
-        r->metadata_type = DTM_LINE_COUNTER;
-    else if (pos < c->len && s[pos] == ' ')
-        return fail(c, pos, "more than one space between parts");
-    else
-        return fail(c, pos, "metadata type must be 'gauge' or 'count' followed by one space");
-    if (pos + 6 == c->len)
-        return fail(c, pos + 6, "metadata line has no properties");
-    if (parse_props(c, pos + 6, 0) != 0)
-        return -1;
-    r->kind = DTM_LINE_METADATA;
-    r->key = (const char *)s + 1;
-    r->key_len = ke - 1;
-    r->payload = (const char *)s + pos;
-    r->payload_len = c->len - pos;
-    key_warnings(r);
-    return 0;
+    return fail(c, pos,
+                "unknown payload (expected gauge,<value>, count,delta=<value> or a number)");
 }
 
 /* ---- data lines ---- */
 
-static int parse_data_line(pctx *c, dtm_parse_result *r)
+/* The dimension keys of a line, for the duplicate check: a 256-bit filter of
+   their hashes, so that the keys are only compared on a filter hit. */
+typedef struct dimkeys {
+    size_t at[MAX_DIMS], len[MAX_DIMS];
+    uint32_t hash[MAX_DIMS];
+    uint64_t filter[4];
+    size_t n;
+} dimkeys;
+
+/* Record the key s[at..at+len) (d->n < MAX_DIMS); 1 if it was seen before. */
+static int dimkeys_add(dimkeys *d, const unsigned char *s, size_t at, size_t len, uint32_t hash)
+{
+    unsigned bit = hash >> 24;
+    uint64_t mask = UINT64_C(1) << (bit & 63);
+    int dup = 0;
+    size_t j;
+    if (d->filter[bit >> 6] & mask) {
+        for (j = 0; j < d->n && !dup; j++)
+            dup = d->hash[j] == hash && d->len[j] == len && memcmp(s + d->at[j], s + at, len) == 0;
+    }
+    d->filter[bit >> 6] |= mask;
+    d->at[d->n] = at;
+    d->len[d->n] = len;
+    d->hash[d->n] = hash;
+    d->n++;
+    return dup;
+}
+
+/* Position of the next ' ' at or after pos, or the end of the line. */
+static size_t next_space(const dtm__pctx *c, size_t pos)
+{
+    const void *p = pos < c->len ? memchr(c->s + pos, ' ', c->len - pos) : NULL;
+    return p ? (size_t)((const unsigned char *)p - c->s) : c->len;
+}
+
+/* "key[,k=v...] payload[ timestamp]" */
+static int parse_data_line(dtm__pctx *c, dtm_parse_result *r)
 {
     const unsigned char *s = c->s;
-    size_t dk[MAX_DIMS], dl[MAX_DIMS]; /* dimension keys, for the duplicate check */
-    uint32_t dh[MAX_DIMS];
-    uint64_t seen[4] = {0, 0, 0, 0}; /* 256-bit filter of key hashes */
-    size_t pos, ke, pe, n = 0, j;
+    dimkeys dims;
+    size_t pos, ke, pe;
 
     if (s[0] == ' ')
         return fail(c, 0, "line starts with a space");
-    if (parse_metric_key(c, 0, &ke) != 0)
+    if (dtm__parse_metric_key(c, 0, &ke) != 0)
         return -1;
     r->key = (const char *)s;
     r->key_len = ke;
     pos = ke;
+    dims.n = 0;
+    memset(dims.filter, 0, sizeof dims.filter);
     if (pos < c->len && s[pos] == ',') {
         r->dimensions = (const char *)s + pos + 1;
         while (pos < c->len && s[pos] == ',') {
             size_t eq;
+            uint32_t hash;
             pos++;
-            if (n == MAX_DIMS)
+            if (dims.n == MAX_DIMS)
                 return fail(c, pos, "more than 50 dimensions");
-            if (parse_dim_key(c, pos, &eq, &dh[n]) != 0)
+            if (parse_dim_key(c, pos, &eq, &hash) != 0)
                 return -1;
-            dk[n] = pos;
-            dl[n] = eq - pos;
-            {
-                unsigned bit = dh[n] >> 24;
-                if (seen[bit >> 6] & (UINT64_C(1) << (bit & 63))) {
-                    for (j = 0; j < n; j++)
-                        if (dh[j] == dh[n] && dl[j] == dl[n] && memcmp(s + dk[j], s + pos, dl[n]) == 0)
-                            r->warnings |= DTM_PARSE_WARN_DUPLICATE_DIMENSION;
-                }
-                seen[bit >> 6] |= UINT64_C(1) << (bit & 63);
-            }
-            n++;
+            if (dimkeys_add(&dims, s, pos, eq - pos, hash))
+                r->warnings |= DTM_PARSE_WARN_DUPLICATE_DIMENSION;
             if (parse_dim_value(c, eq + 1, &pos) != 0)
                 return -1;
         }
         r->dimensions_len = pos - (size_t)(r->dimensions - (const char *)s);
     }
-    r->n_dimensions = n;
+    r->n_dimensions = dims.n;
     if (pos == c->len)
         return fail(c, pos, "line has no payload");
     /* s[pos] == ' ' here: keys and values stop only at ',', ' ' or the end */
     pos++;
-    {
-        const void *sp = pos < c->len ? memchr(s + pos, ' ', c->len - pos) : NULL;
-        pe = sp ? (size_t)((const unsigned char *)sp - s) : c->len;
-    }
+    pe = next_space(c, pos);
     r->payload = (const char *)s + pos;
     r->payload_len = pe - pos;
     if (parse_payload(c, pos, pe, r) != 0)
@@ -801,10 +521,7 @@ static int parse_data_line(pctx *c, dtm_parse_result *r)
             return fail(c, pe, "line ends with a space");
         if (s[ts] == ' ')
             return fail(c, ts, "more than one space between parts");
-        {
-            const void *sp = memchr(s + ts, ' ', c->len - ts);
-            te = sp ? (size_t)((const unsigned char *)sp - s) : c->len;
-        }
+        te = next_space(c, ts);
         if (parse_int64(c, ts, te, 0, "timestamp is not a number", "timestamp is out of range",
                         &r->timestamp_ms) != 0)
             return -1;
@@ -825,7 +542,7 @@ static int parse_data_line(pctx *c, dtm_parse_result *r)
 
 dtm_status dtm_parse_line(const char *line, size_t len, dtm_parse_result *res)
 {
-    pctx c;
+    dtm__pctx c;
     size_t i, bad_at, long_at, best_at;
     const char *best;
     int meta, rc;
@@ -848,7 +565,7 @@ dtm_status dtm_parse_line(const char *line, size_t len, dtm_parse_result *res)
     meta = line[0] == '#';
 
     scan_text(c.s, len, meta ? 0 : MAX_LINE, &bad_at, &long_at);
-    rc = meta ? parse_metadata(&c, res) : parse_data_line(&c, res);
+    rc = meta ? dtm__parse_metadata(&c, res) : parse_data_line(&c, res);
     if (rc == 0 && bad_at == SIZE_MAX && long_at == SIZE_MAX && line[len - 1] != '\r')
         return DTM_OK;
     if (rc != 0 && c.status == DTM_ENOMEM) {
