@@ -72,8 +72,8 @@ static void make(prepared *p, int workload)
                      methods[i & 3], regions[i % 3], v, 1700000000000LL + i);
             break;
         case 2:
-            snprintf(buf, sizeof buf, "http.server.requests,route=/api/users,status=200 count,delta=%d",
-                     i % 50);
+            snprintf(buf, sizeof buf,
+                     "http.server.requests,route=/api/users,status=200 count,delta=%d", i % 50);
             break;
         case 3:
             snprintf(buf, sizeof buf,
@@ -90,7 +90,8 @@ static void make(prepared *p, int workload)
         default:
             n = snprintf(buf, sizeof buf, "app.wide.metric");
             for (k = 0; k < 50; k++)
-                n += snprintf(buf + n, sizeof buf - (size_t)n, ",dimension.key_%02d=value\\ %d\\,%d", k, k, i);
+                n += snprintf(buf + n, sizeof buf - (size_t)n,
+                              ",dimension.key_%02d=value\\ %d\\,%d", k, k, i);
             snprintf(buf + n, sizeof buf - (size_t)n, " gauge,%s %lld", v, 1700000000000LL + i);
             break;
         }
@@ -136,7 +137,8 @@ int main(int argc, char **argv)
                 best = t;
         }
         printf("%-22s %12.0f %10.1f %9.1f %10.1f\n", names[w], (double)lines / best,
-               best * 1e9 / (double)lines, (double)bytes / best / 1e6, (double)bytes / (double)lines);
+               best * 1e9 / (double)lines, (double)bytes / best / 1e6,
+               (double)bytes / (double)lines);
         for (i = 0; i < NPREP; i++)
             free(p.text[i]);
     }

@@ -145,7 +145,8 @@ static const ok_case ok_cases[] = {
     {"#dt.k gauge dt.meta.unit=s", M, 0, -1},
     {"#name gauge dt.meta.description=\"a\\\\\"b\",dt.meta.unit=s", M, 0, -1},
     /* documentation examples */
-    {"workHours,team=\"devops\\\\bugfixing\",project=\"\\\"product\\\"_improvement\" 1000", G, 2, -1},
+    {"workHours,team=\"devops\\\\bugfixing\",project=\"\\\"product\\\"_improvement\" 1000",
+     G, 2, -1},
     {"mymetric,team=teamA,businessapp=hr 1000", G, 2, -1},
     {"mymetric,team=teamA,businessapp=hr 1000 1609459200000", G, 2, 1609459200000LL},
     {"cpu.temperature,hostname=hostA,cpu=1 55", G, 2, -1},
@@ -216,7 +217,8 @@ END_TEST
 
 START_TEST(result_members)
 {
-    static const char l1[] = "prefix.name,dim1=val1,dim2=\"a b\" gauge,min=1,max=3,sum=4,count=2 1616580000123";
+    static const char l1[] =
+        "prefix.name,dim1=val1,dim2=\"a b\" gauge,min=1,max=3,sum=4,count=2 1616580000123";
     static const char l2[] = "ab 42";
     static const char l3[] = "#name count dt.meta.unit=Byte";
     static const char l4[] = "m,a=1,b=2,a=3 count,delta=-2.5";
@@ -445,15 +447,18 @@ static const bad_case bad_cases[] = {
     {"#k gauge dt.meta.unit=\"s", "#k gauge dt.meta.unit=", "not closed"},
     {"#k gauge dt.meta.unit=s\"", "#k gauge dt.meta.unit=s", "invalid character"},
     {"#k gauge dt.meta.unit=s,", "#k gauge dt.meta.unit=s,", "ends after ','"},
-    {"#k gauge dt.meta.unit=s,  dt.meta.description=x", "#k gauge dt.meta.unit=s, ", "more than one space"},
+    {"#k gauge dt.meta.unit=s,  dt.meta.description=x", "#k gauge dt.meta.unit=s, ",
+     "more than one space"},
     {"#k gauge dt.meta.description=a b", "#k gauge dt.meta.description=a", "must be quoted"},
     {"#k gauge dt.meta.description=a=b", "#k gauge dt.meta.description=a", "must be quoted"},
     {"#k gauge dt.meta.description=a\\b", "#k gauge dt.meta.description=a", "must be quoted"},
     {"#k gauge dt.meta.description=\"abc", "#k gauge dt.meta.description=", "not closed"},
     {"#k gauge dt.meta.description=\"\"", "#k gauge dt.meta.description=", "value is empty"},
     {"#k gauge dt.meta.description=", "#k gauge dt.meta.description=", "value is empty"},
-    {"#k gauge dt.meta.description=\"a\"b", "#k gauge dt.meta.description=\"a\"", "after a quoted metadata"},
-    {"#k gauge dt.meta.description=\"a\tb\"", "#k gauge dt.meta.description=\"a", "control character"},
+    {"#k gauge dt.meta.description=\"a\"b", "#k gauge dt.meta.description=\"a\"",
+     "after a quoted metadata"},
+    {"#k gauge dt.meta.description=\"a\tb\"", "#k gauge dt.meta.description=\"a",
+     "control character"},
     {"#k gauge dt.meta.displayName=a\x01", "#k gauge dt.meta.displayName=a", "control character"},
     {"#k gauge dt.meta.DisplayName=a", "#k gauge ", "unknown metadata property"},
     {"#k gauge dt.meta.description=\"x\\\",dt.meta.unit=bad unit",
@@ -650,7 +655,7 @@ START_TEST(dimension_count)
     l = dims_line(49, ",d0=again gauge,1"); /* a repeat after 49 others */
     check_ok(l, strlen(l), G, &r);
     ck_assert_uint_eq(r.n_dimensions, 50);
-    ck_assert_uint_eq(r.warnings & DTM_PARSE_WARN_DUPLICATE_DIMENSION, DTM_PARSE_WARN_DUPLICATE_DIMENSION);
+    ck_assert_uint_ne(r.warnings & DTM_PARSE_WARN_DUPLICATE_DIMENSION, 0);
     free(l);
     l = dims_line(49, ",d0x=v gauge,1"); /* same prefix, other key */
     check_ok(l, strlen(l), G, &r);
@@ -957,7 +962,8 @@ START_TEST(random_mutations)
     static const char *seeds[] = {
         "prefix.name,dim1=val1,d2=\"a b\\\"c\" gauge,min=1.5,max=2.5,sum=4,count=2 1616580000123",
         "metric1,key=\\ \\,\\=\\\\ count,delta=123 1620392690261",
-        "#prefix.name gauge dt.meta.description=\"my \\\"d\\\"\",dt.meta.unit=unit,dt.meta.displayName=d",
+        "#prefix.name gauge dt.meta.description=\"my \\\"d\\\"\",dt.meta.unit=unit,"
+        "dt.meta.displayName=d",
         "k,a=\xc3\xa4\xf0\x9f\x98\x80 -1.0E-5",
     };
     static const char bytes[] = ",= .\"\\#-e0\t\r\x80\xc3";
@@ -994,7 +1000,8 @@ END_TEST
 /* Random valid lines: always accepted, and the value is the printed double. */
 START_TEST(random_valid_lines)
 {
-    static const char *vals[] = {"v", "\\ ", "\\,", "\\=", "\\\\", "\\\"", "\xc3\xa9", "\xf0\x9f\x98\x80", "x-y"};
+    static const char *vals[] = {"v",   "\\ ", "\\,", "\\=", "\\\\", "\\\"", "\xc3\xa9",
+                                 "\xf0\x9f\x98\x80", "x-y"};
     char line[4096], num[64];
     long i;
     rng_state = UINT64_C(777);
@@ -1015,10 +1022,12 @@ START_TEST(random_valid_lines)
         for (d = 0; d < nd; d++) {
             size_t nv = 1 + rnd() % 5;
             int quoted = (int)(rnd() % 3 == 0);
-            len += (size_t)snprintf(line + len, sizeof line - len, ",d%zu=%s", d, quoted ? "\"" : "");
-            for (k = 0; k < nv; k++)
-                len += (size_t)snprintf(line + len, sizeof line - len, "%s",
-                                        quoted ? "a, b=" : vals[rnd() % (sizeof vals / sizeof vals[0])]);
+            len += (size_t)snprintf(line + len, sizeof line - len, ",d%zu=%s", d,
+                                    quoted ? "\"" : "");
+            for (k = 0; k < nv; k++) {
+                const char *piece = quoted ? "a, b=" : vals[rnd() % (sizeof vals / sizeof vals[0])];
+                len += (size_t)snprintf(line + len, sizeof line - len, "%s", piece);
+            }
             if (quoted)
                 line[len++] = '"';
         }
@@ -1071,6 +1080,7 @@ START_TEST(serializer_round_trip)
     dtm_dimension dims[4];
     dtm_serializer *s;
     dtm_parse_result r;
+    dtm_status st;
     size_t len, k;
     long i, lines = 0;
     ck_assert_int_eq(dtm_serializer_new(&s, NULL), DTM_OK);
@@ -1108,9 +1118,9 @@ START_TEST(serializer_round_trip)
             desc[n + 1] = '"';
             desc[n + 2] = '\0';
         }
-        if (dtm_serialize_metadata(s, name, (i % 2) ? DTM_METRIC_GAUGE : DTM_METRIC_COUNTER, desc,
-                                   (rnd() % 2) ? "ms" : NULL, disp, out, sizeof out, &len) == DTM_OK &&
-            len > 0) {
+        st = dtm_serialize_metadata(s, name, (i % 2) ? DTM_METRIC_GAUGE : DTM_METRIC_COUNTER, desc,
+                                    (rnd() % 2) ? "ms" : NULL, disp, out, sizeof out, &len);
+        if (st == DTM_OK && len > 0) {
             ck_assert_msg(dtm_parse_line(out, len, &r) == DTM_OK, "<%s>: %s at %zu", out, r.error,
                           r.error_offset);
             ck_assert_int_eq(r.kind, DTM_LINE_METADATA);

@@ -90,7 +90,8 @@ typedef struct dtm_parse_result {
  * - Metric key: ASCII; first character A-Z a-z _; every later section starts
  *   with A-Z a-z 0-9 _; other characters A-Z a-z 0-9 _ -; sections are
  *   separated by single dots (no empty, leading or trailing section); at most
- *   255 characters.  Keys starting with "dt." are accepted with
+ *   255 characters.  A later section may start with a digit ("a.0b"), as
+ *   the documentation allows (spec 13.2: one server rejected that in 2023).  Keys starting with "dt." are accepted with
  *   DTM_PARSE_WARN_RESERVED_KEY, keys of 1 or 2 characters with
  *   DTM_PARSE_WARN_SHORT_KEY (the serializer writes such keys).
  * - Dimension key: a-z 0-9 _ - : and '.', every section starting with a-z or
@@ -139,8 +140,8 @@ typedef struct dtm_parse_result {
  * Returns DTM_OK (res->kind says what it was, DTM_LINE_EMPTY included),
  * DTM_ESYNTAX (res->error and res->error_offset say why and where), or
  * DTM_EINVAL (res NULL, or line NULL with len > 0).  DTM_ENOMEM only if the
- * process-wide "C" locale object used to convert numbers could not be
- * created (glibc and musl never fail this).
+ * process-wide "C" locale object used to convert long numbers could not be
+ * created (glibc hands out a static one; a later call tries again).
  * Pure and thread-safe; allocation-free.
  */
 DTM_EXTERN dtm_status dtm_parse_line(const char *line, size_t len, dtm_parse_result *res);
