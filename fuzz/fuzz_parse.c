@@ -4,7 +4,7 @@
  * Build (from the top of a configured tree, so that config.h exists):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DDTM_BUILDING \
  *     -I. -Iinclude -Ilib fuzz/fuzz_parse.c lib/[a-z]*.c \
- *     $(pkg-config --cflags --libs libcurl jansson) -lpthread -o fuzz_parse
+ *     $(pkg-config --cflags --libs libcurl jansson zlib) -lpthread -lm -o fuzz_parse
  *   ./fuzz_parse -max_len=70000 -max_total_time=60
  *
  * Each input is one line.  Checks: the parser never crashes or reads outside

@@ -18,7 +18,6 @@ typedef struct dtm__pctx {
     const char *err;   /* first problem found by the structural pass */
     size_t err_at;
     dtm_status status; /* DTM_ESYNTAX, or DTM_ENOMEM (see parsenum.h) */
-    unsigned tries;    /* other readings of quoted metadata values tried */
 } dtm__pctx;
 
 static inline int fail(dtm__pctx *c, size_t at, const char *msg)
@@ -60,8 +59,6 @@ static inline void key_warnings(dtm_parse_result *r)
 {
     if (r->key_len < 3)
         r->warnings |= DTM_PARSE_WARN_SHORT_KEY;
-    if (r->key_len >= 3 && memcmp(r->key, "dt.", 3) == 0)
-        r->warnings |= DTM_PARSE_WARN_RESERVED_KEY;
 }
 
 /* A metric key from pos up to ',' or ' ' or the end (parse.c); *end gets

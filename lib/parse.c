@@ -194,6 +194,8 @@ int dtm__parse_metric_key(dtm__pctx *c, size_t pos, size_t *end)
         return fail(c, pos, "metric key is empty");
     if (section_start)
         return fail(c, pos - 1, "metric key ends with '.'");
+    if (pos - start >= 3 && memcmp(s + start, "dt.", 3) == 0)
+        return fail(c, start, "metric keys starting with 'dt.' are reserved");
     *end = pos;
     return 0;
 }
@@ -561,7 +563,6 @@ dtm_status dtm_parse_line(const char *line, size_t len, dtm_parse_result *res)
     c.err = NULL;
     c.err_at = SIZE_MAX;
     c.status = DTM_ESYNTAX;
-    c.tries = 0;
     meta = line[0] == '#';
 
     scan_text(c.s, len, meta ? 0 : MAX_LINE, &bad_at, &long_at);

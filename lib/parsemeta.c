@@ -48,39 +48,17 @@ static size_t after_comma(const dtm__pctx *c, size_t comma)
     return p < c->len && c->s[p] == ' ' ? p + 1 : p;
 }
 
-/* 1 if ",dt.meta.<name>=" (or ", dt.meta...") follows the quote at q. */
-static int prop_follows(const dtm__pctx *c, size_t q)
-{
-    int which;
-    return q + 1 < c->len && c->s[q + 1] == ',' && meta_prop_at(c, after_comma(c, q + 1), &which);
-}
-
-/* Fail with the reason of the first reading tried, when there was one. */
-static int fail_first(dtm__pctx *c, const char *first, size_t first_at, size_t at, const char *msg)
-{
-    return first ? fail(c, first_at, first) : fail(c, at, msg);
-}
-
-static int parse_props(dtm__pctx *c, size_t pos, int depth);
-
 /* A quoted description or display name whose opening quote is at open.
-   The serializer writes such strings without escaping backslashes (spec 10),
-   so "\"" is either an escaped quote or a backslash followed by the closing
-   quote.  It is taken as the end where the line ends, or where a property
-   follows and the rest of the line then reads (tried at most
-   META_MAX_DEPTH levels deep and META_MAX_TRIES times per line); otherwise
-   as an escaped quote.  A '"' without a backslash always ends the value.
-   Content units: \" and \n count one.  On success *end is past the closing
-   quote, and *rest_done says the rest of the line was read already. */
-#define META_MAX_DEPTH 4
-#define META_MAX_TRIES 32
+   Inside, a backslash is literal except in \" (an escaped quote) and \n (a
+   line feed); the first '"' without a backslash ends the value.  The
+   serializer never writes a literal backslash before a quote (deviation D7
+   of the normalizer), so this reading is unambiguous.  Content units: \"
+   and \n count one.  *end gets the position past the closing quote. */
 static int parse_meta_quoted(dtm__pctx *c, size_t open, size_t max_units, const char *too_long,
-                             int depth, size_t *end, int *rest_done)
+                             size_t *end)
 {
     const unsigned char *s = c->s;
-    const char *first = NULL;
-    size_t i, first_at = 0, units = 0;
-    *rest_done = 0;
+    size_t i, units = 0;
     for (i = open + 1; i < c->len; i++) {
         unsigned ch = s[i];
         size_t at = i;
@@ -89,44 +67,21 @@ static int parse_meta_quoted(dtm__pctx *c, size_t open, size_t max_units, const 
                 return fail(c, open, "metadata value is empty");
             *end = i + 1;
             if (*end < c->len && s[*end] != ',')
-                return fail_first(c, first, first_at, *end,
-                                  "unexpected character after a quoted metadata value");
+                return fail(c, *end, "unexpected character after a quoted metadata value");
             return 0;
         }
-        if (ch == '\\' && i + 1 < c->len && s[i + 1] == '"') {
-            if (i + 2 == c->len) { /* a backslash, then the quote that ends the line */
-                if (units + 1 > max_units)
-                    return fail_first(c, first, first_at, at, too_long);
-                *end = c->len;
-                return 0;
-            }
-            if (prop_follows(c, i + 1) && depth < META_MAX_DEPTH && c->tries < META_MAX_TRIES &&
-                units + 1 <= max_units) {
-                c->tries++;
-                if (parse_props(c, after_comma(c, i + 2), depth + 1) == 0) {
-                    *end = i + 2;
-                    *rest_done = 1;
-                    return 0;
-                }
-                if (first == NULL) {
-                    first = c->err;
-                    first_at = c->err_at;
-                }
-            }
-            i++; /* read as an escaped quote */
-            units++;
-        } else if (ch == '\\' && i + 1 < c->len && s[i + 1] == 'n') {
+        if (ch == '\\' && i + 1 < c->len && (s[i + 1] == '"' || s[i + 1] == 'n')) {
             i++;
             units++;
         } else if (is_control_at(c, i)) {
-            return fail_first(c, first, first_at, i, "metadata value has a control character");
+            return fail(c, i, "metadata value has a control character");
         } else {
             units += byte_units(ch);
         }
         if (units > max_units)
-            return fail_first(c, first, first_at, at, too_long);
+            return fail(c, at, too_long);
     }
-    return fail_first(c, first, first_at, open, "quoted metadata value is not closed");
+    return fail(c, open, "quoted metadata value is not closed");
 }
 
 /* An unquoted description or display name from pos up to ',' or the end. */
@@ -180,12 +135,12 @@ static int parse_meta_unit(dtm__pctx *c, size_t pos, size_t *end)
 }
 
 /* The properties of a metadata line, from pos to the end of the line. */
-static int parse_props(dtm__pctx *c, size_t pos, int depth)
+static int parse_props(dtm__pctx *c, size_t pos)
 {
     const unsigned char *s = c->s;
     for (;;) {
         size_t n, end, eq;
-        int which, rest_done = 0, rc;
+        int which, rc;
         if (pos == c->len)
             return fail(c, pos, "line ends after ','");
         if (s[pos] == ' ')
@@ -209,13 +164,13 @@ static int parse_props(dtm__pctx *c, size_t pos, int depth)
                                        ? "metadata description is longer than 65,535 UTF-16 units"
                                        : "metadata display name is longer than 300 UTF-16 units";
             if (pos < c->len && s[pos] == '"')
-                rc = parse_meta_quoted(c, pos, max, too_long, depth, &end, &rest_done);
+                rc = parse_meta_quoted(c, pos, max, too_long, &end);
             else
                 rc = parse_meta_plain(c, pos, max, too_long, &end);
         }
         if (rc != 0)
             return -1;
-        if (rest_done || end == c->len)
+        if (end == c->len)
             return 0;
         pos = after_comma(c, end); /* s[end] is ',' */
     }
@@ -242,7 +197,7 @@ int dtm__parse_metadata(dtm__pctx *c, dtm_parse_result *r)
         return fail(c, pos, "metadata type must be 'gauge' or 'count' followed by one space");
     if (pos + 6 == c->len)
         return fail(c, pos + 6, "metadata line has no properties");
-    if (parse_props(c, pos + 6, 0) != 0)
+    if (parse_props(c, pos + 6) != 0)
         return -1;
     r->kind = DTM_LINE_METADATA;
     r->key = (const char *)s + 1;

@@ -32,12 +32,7 @@ typedef enum dtm_parse_warning {
     DTM_PARSE_WARN_SHORT_KEY = 0x1,
     /** A dimension key appears more than once: the server accepts the line
         but keeps only one of the values. */
-    DTM_PARSE_WARN_DUPLICATE_DIMENSION = 0x2,
-    /** The metric key starts with "dt.": the server reserves that prefix and
-        rejects the line.  Not an error here because the serializer writes
-        such keys as given (it must not rewrite them); a caller that answers
-        like the server (dtmetrics-emulator) rejects the line. */
-    DTM_PARSE_WARN_RESERVED_KEY = 0x4
+    DTM_PARSE_WARN_DUPLICATE_DIMENSION = 0x2
 } dtm_parse_warning;
 
 /**
@@ -91,9 +86,11 @@ typedef struct dtm_parse_result {
  *   with A-Z a-z 0-9 _; other characters A-Z a-z 0-9 _ -; sections are
  *   separated by single dots (no empty, leading or trailing section); at most
  *   255 characters.  A later section may start with a digit ("a.0b"), as
- *   the documentation allows (spec 13.2: one server rejected that in 2023).  Keys starting with "dt." are accepted with
- *   DTM_PARSE_WARN_RESERVED_KEY, keys of 1 or 2 characters with
- *   DTM_PARSE_WARN_SHORT_KEY (the serializer writes such keys).
+ *   the documentation allows (spec 13.2: one server rejected that in 2023).
+ *   Keys starting with "dt." are rejected (reserved; the server refuses
+ *   them and the serializer does not write them).  Keys of 1 or 2
+ *   characters are accepted with DTM_PARSE_WARN_SHORT_KEY (the serializer
+ *   writes "_" for an all-invalid name; the documentation asks for 3).
  * - Dimension key: a-z 0-9 _ - : and '.', every section starting with a-z or
  *   '_' (upper case is rejected, as the server does), no empty section, at
  *   most 100 characters.  Repeated keys are accepted (the server accepts
@@ -126,12 +123,10 @@ typedef struct dtm_parse_result {
  *   and dt.meta.unit (1 to 63 of A-Z a-z 0-9 % [ ] { } / _).  Other names
  *   are rejected; repeated properties are accepted.  Values are plain (no
  *   space, ',', '=', '"' or '\\') or quoted.  Inside quotes a backslash is
- *   literal except in \" and \n, and a '"' without a backslash ends the
- *   value.  The serializer does not escape backslashes there (spec 10), so
- *   \" may also be a backslash that ends the content: it is read so where
- *   the line ends or where a dt.meta property follows and the rest of the
- *   line then parses.  Lengths count the content with \" and \n as one
- *   unit.  No control characters.
+ *   literal except in \" (a quote) and \n (a line feed), and the first '"'
+ *   without a backslash ends the value (the serializer never writes a
+ *   backslash before a quote: normalizer deviation D7).  Lengths count the
+ *   content with \" and \n as one unit.  No control characters.
  * - The whole line must be well-formed UTF-8; keys are ASCII.
  *
  * error_offset is the byte offset of the first problem (for a too-long part,
