@@ -272,6 +272,20 @@ stage_packages()
     esac
 }
 
+# CPU seconds (user + system) used so far by the finished children of this
+# shell; with the wall time it tells a slow stage from a busy machine.
+cpu_seconds()
+{
+    local f tck
+    tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+    if read -r -a f </proc/$$/stat 2>/dev/null; then
+        # Fields 16 and 17 (cutime, cstime); comm (field 2) has no spaces here.
+        echo $(((f[15] + f[16]) / tck))
+    else
+        echo 0
+    fi
+}
+
 git_state()
 {
     git -C "$DTM_SRCDIR" status --porcelain --untracked-files=all 2>/dev/null || true
@@ -280,7 +294,7 @@ git_state()
 main()
 {
     local stages="" s pkgs="" need_locale=0 deps=1 start t0 secs status
-    local names=() results=() times=() failed=0 before after
+    local names=() results=() times=() cpus=() failed=0 before after c0 cpu0
     while [ $# -gt 0 ]; do
         case "$1" in
         -h | --help) usage; return 0 ;;
@@ -317,28 +331,32 @@ main()
     dtm_say "$(uname -srm); $(gcc --version | head -n 1); $(clang --version 2>/dev/null | head -n 1)"
     before=$(git_state)
     start=$(date +%s)
+    cpu0=$(cpu_seconds)
     for s in $stages; do
         dtm_say "---------------- stage $s ----------------"
         t0=$(date +%s)
+        c0=$(cpu_seconds)
         if "stage_$s"; then status=pass; else status=FAIL; failed=1; fi
         secs=$(($(date +%s) - t0))
         dtm_say "stage $s: $status ($(dtm_duration $secs))"
         names+=("$s"); results+=("$status"); times+=("$secs")
+        cpus+=("$(($(cpu_seconds) - c0))")
     done
     after=$(git_state)
     if [ "$before" != "$after" ]; then
         dtm_say "the run changed the source tree (git status):"
         diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed -n 's/^[<>] /  /p'
-        names+=("clean-tree"); results+=("FAIL"); times+=(0); failed=1
+        names+=("clean-tree"); results+=("FAIL"); times+=(0); cpus+=(0); failed=1
     fi
 
     echo
-    printf '%-12s %-6s %8s\n' stage result time
+    printf '%-12s %-6s %8s %9s\n' stage result time "cpu time"
     for s in "${!names[@]}"; do
-        printf '%-12s %-6s %8s\n' "${names[$s]}" "${results[$s]}" "$(dtm_duration "${times[$s]}")"
+        printf '%-12s %-6s %8s %9s\n' "${names[$s]}" "${results[$s]}" \
+            "$(dtm_duration "${times[$s]}")" "$(dtm_duration "${cpus[$s]}")"
     done
-    printf '%-12s %-6s %8s\n' total "$([ $failed = 0 ] && echo pass || echo FAIL)" \
-        "$(dtm_duration $(($(date +%s) - start)))"
+    printf '%-12s %-6s %8s %9s\n' total "$([ $failed = 0 ] && echo pass || echo FAIL)" \
+        "$(dtm_duration $(($(date +%s) - start)))" "$(dtm_duration $(($(cpu_seconds) - cpu0)))"
     return $failed
 }
 
