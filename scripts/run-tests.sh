@@ -31,7 +31,7 @@ FUZZ_SECONDS=${DTM_FUZZ_SECONDS:-30}
 usage()
 {
     cat <<EOF
-usage: scripts/run-tests.sh [--quick] [--no-deps] [stage...]
+usage: scripts/run-tests.sh [--quick] [--serial] [--no-deps] [stage...]
 
 Stages (default: all of the first list, in this order):
   gcc        gcc -O2 -Werror: configure --enable-tests, make, make check
@@ -48,10 +48,15 @@ Not in the default list:
 
 Options:
   --quick    the gcc stage only
+  --serial   one stage at a time, output as it happens (default with more
+             than one stage: two stages side by side, each stage's output
+             printed when it ends; fuzz always runs last, alone)
   --no-deps  do not check Debian packages or the test locale
   --list     print the default stages and exit
 
-Environment: DTM_JOBS (make -j, default 2), DTM_FUZZ_SECONDS (default 30),
+Environment: DTM_JOBS (jobs in all, default 2: with two stages side by side
+each makes with -j1), DTM_STAGE_JOBS (stages side by side, default 2),
+DTM_FUZZ_SECONDS (default 30),
 DTM_REQUIRE_LOCALE=0 (let the comma-decimal locale test skip instead of
 generating de_DE.UTF-8), ASAN_OPTIONS, UBSAN_OPTIONS, TSAN_OPTIONS.
 Builds go to _build/<stage>; a build directory is reused when its configure
@@ -291,16 +296,108 @@ git_state()
     git -C "$DTM_SRCDIR" status --porcelain --untracked-files=all 2>/dev/null || true
 }
 
+# ---- running stages ----
+
+STAGE_NAMES=()
+STAGE_RESULTS=()
+STAGE_TIMES=()
+STAGE_CPUS=()
+LOGDIR=$DTM_SRCDIR/_build/logs
+
+record()
+{
+    STAGE_NAMES+=("$1")
+    STAGE_RESULTS+=("$2")
+    STAGE_TIMES+=("$3")
+    STAGE_CPUS+=("$4")
+}
+
+# One stage with its output on the terminal.
+run_stage()
+{
+    local s=$1 t0 c0 status
+    dtm_say "---------------- stage $s ----------------"
+    t0=$(date +%s)
+    c0=$(cpu_seconds)
+    if "stage_$s"; then status=pass; else status=FAIL; fi
+    dtm_say "stage $s: $status ($(dtm_duration $(($(date +%s) - t0))))"
+    record "$s" "$status" $(($(date +%s) - t0)) $(($(cpu_seconds) - c0))
+}
+
+# One stage in a background subshell: output to its log, the result to
+# LOGDIR/STAGE.res as "status seconds cpu-seconds".
+run_stage_bg()
+{
+    local s=$1 t0 status f tck
+    t0=$(date +%s)
+    if "stage_$s" >"$LOGDIR/$s.log" 2>&1 </dev/null; then status=pass; else status=FAIL; fi
+    tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+    read -r -a f </proc/"$BASHPID"/stat 2>/dev/null || f=()
+    echo "$status $(($(date +%s) - t0)) $(((${f[13]:-0} + ${f[14]:-0} + ${f[15]:-0} + ${f[16]:-0}) / tck))" \
+        >"$LOGDIR/$s.res"
+}
+
+# Wait for one stage of run_lanes to end, then print its log and result.
+lane_wait()
+{
+    local pid s res
+    wait -n -p pid
+    s=${LANE_STAGE[$pid]:-}
+    [ -n "$s" ] || return 0
+    unset "LANE_STAGE[$pid]"
+    dtm_say "---------------- stage $s ----------------"
+    cat "$LOGDIR/$s.log"
+    read -r -a res <"$LOGDIR/$s.res" 2>/dev/null || res=(FAIL 0 0)
+    dtm_say "stage $s: ${res[0]} ($(dtm_duration "${res[1]}"))"
+    record "$s" "${res[0]}" "${res[1]}" "${res[2]}"
+}
+
+kill_lanes()
+{
+    local pid
+    for pid in "${!LANE_STAGE[@]}"; do
+        kill -TERM -- "-$pid" 2>/dev/null
+    done
+    exit 130
+}
+
+# Stages side by side, LANES at a time, each with its share of DTM_JOBS;
+# each stage's output is printed when it ends.
+run_lanes()
+{
+    local s
+    declare -gA LANE_STAGE=()
+    mkdir -p "$LOGDIR"
+    set -m # each stage in its own process group, so that kill_lanes stops it all
+    trap kill_lanes INT TERM
+    for s in "$@"; do
+        while [ ${#LANE_STAGE[@]} -ge "$LANES" ]; do
+            lane_wait
+        done
+        rm -f "$LOGDIR/$s.res"
+        dtm_say "stage $s: started (log: $LOGDIR/$s.log)"
+        DTM_JOBS=$(((DTM_JOBS + LANES - 1) / LANES)) run_stage_bg "$s" &
+        LANE_STAGE[$!]=$s
+    done
+    while [ ${#LANE_STAGE[@]} -gt 0 ]; do
+        lane_wait
+    done
+    trap - INT TERM
+    set +m
+}
+
 main()
 {
-    local stages="" s pkgs="" need_locale=0 deps=1 start t0 secs status
-    local names=() results=() times=() cpus=() failed=0 before after c0 cpu0
+    local stages="" s pkgs="" need_locale=0 deps=1 start cpu0 failed=0 before after
+    local lane_stages=() solo_stages=()
+    LANES=${DTM_STAGE_JOBS:-2}
     while [ $# -gt 0 ]; do
         case "$1" in
         -h | --help) usage; return 0 ;;
         --list) echo "$DEFAULT_STAGES"; return 0 ;;
         --quick) stages="$stages gcc" ;;
         --no-deps) deps=0 ;;
+        --serial) LANES=1 ;;
         all) stages="$stages $DEFAULT_STAGES" ;;
         -*) usage >&2; return 2 ;;
         *)
@@ -317,6 +414,9 @@ main()
     for s in $stages; do
         pkgs="$pkgs $(stage_packages "$s")"
         case "$s" in fuzz | lint) ;; *) need_locale=1 ;; esac
+        # The fuzzers run after the others, alone: they use every job slot
+        # for a fixed time.
+        case "$s" in fuzz) solo_stages+=("$s") ;; *) lane_stages+=("$s") ;; esac
     done
     if [ $deps = 1 ]; then
         # shellcheck disable=SC2086
@@ -327,33 +427,40 @@ main()
     fi
     dtm_bootstrap || return 1
 
-    dtm_say "libdtmetrics tests in $DTM_SRCDIR: stages:$stages; make -j$DTM_JOBS"
+    # Side by side only where it helps and bash has wait -n -p (5.1).
+    if [ ${#lane_stages[@]} -lt 2 ] || [ "$DTM_JOBS" -lt 2 ] ||
+        [ "${BASH_VERSINFO[0]}${BASH_VERSINFO[1]}" -lt 51 ]; then
+        LANES=1
+    fi
+    dtm_say "libdtmetrics tests in $DTM_SRCDIR"
+    dtm_say "stages:$stages; $LANES at a time; $DTM_JOBS jobs in all"
     dtm_say "$(uname -srm); $(gcc --version | head -n 1); $(clang --version 2>/dev/null | head -n 1)"
     before=$(git_state)
     start=$(date +%s)
     cpu0=$(cpu_seconds)
-    for s in $stages; do
-        dtm_say "---------------- stage $s ----------------"
-        t0=$(date +%s)
-        c0=$(cpu_seconds)
-        if "stage_$s"; then status=pass; else status=FAIL; failed=1; fi
-        secs=$(($(date +%s) - t0))
-        dtm_say "stage $s: $status ($(dtm_duration $secs))"
-        names+=("$s"); results+=("$status"); times+=("$secs")
-        cpus+=("$(($(cpu_seconds) - c0))")
+    if [ "$LANES" -gt 1 ]; then
+        run_lanes "${lane_stages[@]}"
+    else
+        for s in "${lane_stages[@]}"; do
+            run_stage "$s"
+        done
+    fi
+    for s in "${solo_stages[@]}"; do
+        run_stage "$s"
     done
     after=$(git_state)
     if [ "$before" != "$after" ]; then
         dtm_say "the run changed the source tree (git status):"
         diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed -n 's/^[<>] /  /p'
-        names+=("clean-tree"); results+=("FAIL"); times+=(0); cpus+=(0); failed=1
+        record clean-tree FAIL 0 0
     fi
 
     echo
     printf '%-12s %-6s %8s %9s\n' stage result time "cpu time"
-    for s in "${!names[@]}"; do
-        printf '%-12s %-6s %8s %9s\n' "${names[$s]}" "${results[$s]}" \
-            "$(dtm_duration "${times[$s]}")" "$(dtm_duration "${cpus[$s]}")"
+    for s in "${!STAGE_NAMES[@]}"; do
+        [ "${STAGE_RESULTS[$s]}" = pass ] || failed=1
+        printf '%-12s %-6s %8s %9s\n' "${STAGE_NAMES[$s]}" "${STAGE_RESULTS[$s]}" \
+            "$(dtm_duration "${STAGE_TIMES[$s]}")" "$(dtm_duration "${STAGE_CPUS[$s]}")"
     done
     printf '%-12s %-6s %8s %9s\n' total "$([ $failed = 0 ] && echo pass || echo FAIL)" \
         "$(dtm_duration $(($(date +%s) - start)))" "$(dtm_duration $(($(cpu_seconds) - cpu0)))"
