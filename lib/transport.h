@@ -22,6 +22,11 @@ typedef struct dtm__http_config {
     int verbose;                 /* 1: libcurl's verbose trace to the log at DEBUG, token scrubbed */
     const char *user_agent;      /* NULL: "dtmetrics/<version>" */
     const dtm__log *log;
+    /* NULL, or a flag the transport reads atomically (__atomic_load_n) while
+       a transfer runs (e.g. from libcurl's progress callback): once it is
+       non-zero the post is abandoned and ends with DTM_ETIMEOUT.  Lets
+       dtm_client_close keep its deadline with a request in flight. */
+    const int *cancel;
 } dtm__http_config;
 
 /* Upper bound of a response body kept by a transport; the rest is discarded. */
