@@ -38,7 +38,8 @@ typedef struct dtm__log {
 /* Format and deliver one message; a no-op when log or log->fn is NULL.
    Messages are cut at 1023 bytes. */
 void dtm__logf(const dtm__log *log, dtm_log_level level, const char *fmt, ...) DTM__PRINTF(3, 4);
-void dtm__vlogf(const dtm__log *log, dtm_log_level level, const char *fmt, va_list ap);
+void dtm__vlogf(const dtm__log *log, dtm_log_level level, const char *fmt, va_list ap)
+    DTM__PRINTF(3, 0);
 
 /* "First at WARN, the rest at DEBUG": returns DTM_LOG_WARN the first time it
    is called on *flag (atomically), DTM_LOG_DEBUG afterwards. */

@@ -20,6 +20,12 @@ typedef struct dtm__mkey {
     size_t window;       /* UTF-16 units of input consumed so far (<= 255 + 1) */
     unsigned char state; /* internal: first / section / dot / invalid */
     unsigned char repl;  /* last output char is a replacement '_' */
+    /* A multi-byte sequence cut by the end of a feed: its bytes so far.  Its
+       effect on out is already applied (every non-ASCII code point is invalid
+       in a key); the next feed only completes its unit count.  This makes
+       any split of the input give the result of a single feed. */
+    unsigned char npend;
+    unsigned char pend[3];
 } dtm__mkey;
 
 void dtm__mkey_init(dtm__mkey *k);

@@ -8,6 +8,7 @@
 #define DTMETRICS_SERIALIZE_H
 
 #include "internal.h"
+#include "norm.h"
 
 /* Write the identity "key[,dim=value...]" of a line: the prefixed, normalized
    key and the merged, de-duplicated dimensions (default < line < static).
@@ -15,6 +16,11 @@
    the identity's UTF-16 units are added to w->units. */
 dtm_status dtm__serialize_identity(const dtm_serializer *s, const char *name, size_t name_len,
                                    const dtm_dimension *dims, size_t n_dims, dtm__writer *w);
+
+/* The prefixed, normalized metric key of name (logged when it changed).
+   DTM_EKEY when it normalizes to nothing or name_len is 0. */
+dtm_status dtm__serializer_key(const dtm_serializer *s, const char *name, size_t name_len,
+                               dtm__mkey *key);
 
 /* Payload writers: append " gauge,<v>", " count,delta=<v>",
    " gauge,min=..,max=..,sum=..,count=.." and, when plausible, " <ts>".

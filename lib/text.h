@@ -28,7 +28,8 @@ static inline size_t dtm__cp_units(uint32_t cp)
 /* Encode a valid code point as UTF-8 into out (>= 4 bytes); returns bytes. */
 size_t dtm__utf8_put(uint32_t cp, char *out);
 
-/* UTF-16 units of well-formed UTF-8 text (ill-formed bytes count 1 each). */
+/* UTF-16 units of UTF-8 text; each maximal ill-formed subsequence counts 1
+   (it stands for one replacement character), as in dtm__utf8_next. */
 size_t dtm__utf16_units(const char *s, size_t n);
 
 /* 1 if s[0..n) is well-formed UTF-8. */

@@ -33,7 +33,8 @@ typedef struct dtm_serializer_options {
     size_t n_static_dimensions;
     int oneagent_enrichment;                 /**< 1: add OneAgent metadata (spec section 7) */
     /* --- members after this line are libdtmetrics extensions --- */
-    /** Also read dt_host_metadata.properties from the enrichment directory. */
+    /** With oneagent_enrichment: also read dt_host_metadata.properties from the
+        enrichment directory (host tags and properties; later files win). */
     int host_metadata;
     /** Directory of the enrichment files; NULL = /var/lib/dynatrace/enrichment. */
     const char *enrichment_dir;
