@@ -873,11 +873,13 @@ dtm_status dtm__export_close(dtm_client *c, long timeout_ms)
     if (c->q.count + c->inflight > 0) {
         uint64_t n = c->q.count + c->inflight;
         drop_all_locked(c);
-        dtm__client_set_error_locked(c, st == DTM_OK ? DTM_ETIMEOUT : st,
-                                     "closed with %llu line(s) undelivered (dropped)",
-                                     (unsigned long long)n);
         if (st == DTM_OK)
             st = DTM_ETIMEOUT;
+        /* Keep the text of an earlier problem: it says why. */
+        if (c->st.last_status == DTM_OK)
+            dtm__client_set_error_locked(c, st,
+                                         "closed with %llu line(s) undelivered (dropped)",
+                                         (unsigned long long)n);
     }
     pthread_mutex_unlock(&c->mu);
     drop_transport(c);
