@@ -205,11 +205,21 @@ void dtm__token_describe(const char *token, char *out, size_t size);
 /* Overwrite and free a secret. */
 void dtm__secret_free(char *s);
 
-/* ---- export.c ---- */
+/* ---- export.c (sender context) ---- */
+dtm_status dtm__pending_init(dtm__pending *p, size_t lines, size_t bytes);
+/* Deliver until `target` lines have been taken from the queue and settled,
+   the deadline (client clock; also close's) passes, or sending is stopped.
+   With may_wait == 0 a retry that is not due yet ends the call.  Returns
+   DTM_OK, DTM_EREJECTED, DTM_EAUTH, DTM_ETIMEOUT, or the error of a pending
+   retry or of dropped lines. */
+dtm_status dtm__deliver(dtm_client *c, int64_t deadline, uint64_t target, int may_wait);
+void dtm__export_free(dtm_client *c);          /* release the transport */
+/* Count everything queued or in flight as dropped at close (under mu). */
+void dtm__drop_all_locked(dtm_client *c);
+
+/* ---- exporter.c ---- */
 dtm_status dtm__export_start(dtm_client *c);   /* background: start the thread */
 dtm_status dtm__export_flush(dtm_client *c, long timeout_ms);
 dtm_status dtm__export_close(dtm_client *c, long timeout_ms);
-void dtm__export_free(dtm_client *c);          /* sender resources */
-dtm_status dtm__pending_init(dtm__pending *p, size_t lines, size_t bytes);
 
 #endif /* DTMETRICS_CLIENTIMPL_H */
