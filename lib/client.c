@@ -257,7 +257,8 @@ dtm_status dtm__client_new_hooked(dtm_client **out, const dtm_client_options *op
     c->user_log = opts->log_fn;
     c->user_log_ud = opts->log_userdata;
     c->log_level = opts->log_level;
-    c->log.fn = client_log;
+    /* No callback: no hook at all, so that no layer formats a message. */
+    c->log.fn = opts->log_fn ? client_log : NULL;
     c->log.userdata = c;
     c->rejected_fn = opts->rejected_fn;
     c->rejected_ud = opts->rejected_userdata;
@@ -279,7 +280,7 @@ dtm_status dtm__client_new_hooked(dtm_client **out, const dtm_client_options *op
         st = DTM_ENOMEM;
     if (st == DTM_OK) {
         so = opts->serializer;
-        if (!so.log_fn) {
+        if (!so.log_fn && c->log.fn) {
             so.log_fn = client_log;
             so.log_userdata = c;
         }
@@ -300,7 +301,7 @@ dtm_status dtm__client_new_hooked(dtm_client **out, const dtm_client_options *op
     if (st != DTM_OK) {
         if (st == DTM_ENOMEM && !*msg)
             snprintf(msg, sizeof msg, "out of memory");
-        dtm__logf(&c->log, DTM_LOG_ERROR, "client not created: %s", msg);
+        DTM__CLOG(c, DTM_LOG_ERROR, "client not created: %s", msg);
         write_errbuf(opts, msg);
         dtm_serializer_free(c->ser);
         destroy_sync(c);
@@ -380,7 +381,7 @@ static dtm_status enqueue(dtm_client *c, const char *line, size_t len, dtm_statu
     if (refused != DTM_OK) {
         c->st.dropped_refused++;
         pthread_mutex_unlock(&c->mu);
-        dtm__logf(&c->log, dtm__once_level(&c->once[DTM__ONCE_REFUSED]),
+        DTM__CLOG(c, dtm__once_level(&c->once[DTM__ONCE_REFUSED]),
                   "line refused before queuing (%zu bytes): %s", len, refusal_text(refused));
         return refused;
     }
@@ -426,7 +427,7 @@ static dtm_status enqueue(dtm_client *c, const char *line, size_t len, dtm_statu
     }
     pthread_mutex_unlock(&c->mu);
     if (log_overflow)
-        dtm__logf(&c->log, dtm__once_level(&c->once[DTM__ONCE_OVERFLOW]),
+        DTM__CLOG(c, dtm__once_level(&c->once[DTM__ONCE_OVERFLOW]),
                   "queue full (%s): %llu line(s) dropped; see dropped_overflow",
                   c->overflow == DTM_OVERFLOW_DROP_OLDEST ? "dropping the oldest"
                                                           : "dropping the newest",
@@ -715,7 +716,7 @@ dtm_status dtm__client_replace_endpoint(dtm_client *c, const char *url, const ch
         pthread_mutex_lock(&c->mu);
         dtm__client_set_error_locked(c, st, "%s", msg);
         pthread_mutex_unlock(&c->mu);
-        dtm__logf(&c->log, DTM_LOG_ERROR, "%s", msg);
+        DTM__CLOG(c, DTM_LOG_ERROR, "%s", msg);
         return st;
     }
     dtm__token_describe(next.token, desc, sizeof desc);
@@ -728,7 +729,7 @@ dtm_status dtm__client_replace_endpoint(dtm_client *c, const char *url, const ch
     pthread_cond_broadcast(&c->wake_cv);
     pthread_mutex_unlock(&c->mu);
     dtm__endpoint_clear(&cur);
-    dtm__logf(&c->log, DTM_LOG_INFO, "endpoint replaced: %s with %s%s", display, desc,
+    DTM__CLOG(c, DTM_LOG_INFO, "endpoint replaced: %s with %s%s", display, desc,
               was_stopped ? "; sending resumes" : "");
     return DTM_OK;
 }

@@ -198,7 +198,7 @@ dtm_status dtm__endpoint_file_read(dtm_client *c, char **url, char **token)
     *token = NULL;
     f = fopen(c->endpoint_file, "rb");
     if (!f) {
-        dtm__logf(&c->log, DTM_LOG_INFO, "endpoint file %s not readable; not using it",
+        DTM__CLOG(c, DTM_LOG_INFO, "endpoint file %s not readable; not using it",
                   c->endpoint_file);
         return DTM_OK;
     }
@@ -377,7 +377,7 @@ dtm_status dtm__endpoint_resolve(dtm_client *c, const dtm_client_options *o,
         return st;
     }
     dtm__token_describe(ep->token, desc, sizeof desc);
-    dtm__logf(&c->log, DTM_LOG_INFO, "sending to %s with %s%s", ep->info.display, desc,
+    DTM__CLOG(c, DTM_LOG_INFO, "sending to %s with %s%s", ep->info.display, desc,
               (ep->url_from_file || ep->token_from_file) ? " (from the endpoint file)" : "");
     return DTM_OK;
 }

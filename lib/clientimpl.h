@@ -160,6 +160,16 @@ struct dtm_client {
     int once[DTM__ONCE_COUNT];
 };
 
+/* Log through the client: nothing is formatted unless a callback is set
+   and the level is wanted (the level expression is evaluated once, always:
+   it may flip a rate-limit flag). */
+#define DTM__CLOG(c, level, ...)                                                                   \
+    do {                                                                                           \
+        dtm_log_level dtm__lv = (level);                                                           \
+        if ((c)->user_log && (int)dtm__lv <= (int)(c)->log_level)                                  \
+            dtm__logf(&(c)->log, dtm__lv, __VA_ARGS__);                                            \
+    } while (0)
+
 /* ---- client.c ---- */
 int64_t dtm__client_now(dtm_client *c);
 uint32_t dtm__client_rand(dtm_client *c);

@@ -241,7 +241,7 @@ static int retry_or_drop(dtm_client *c, dtm_status err, int64_t retry_after_ms,
         dtm__client_set_error_locked(c, err, "%s; retry time (%ld ms) used up, %zu line(s) dropped",
                                      what, c->retry_max_time_ms, n);
         pthread_mutex_unlock(&c->mu);
-        dtm__logf(&c->log, dtm__once_level(&c->once[DTM__ONCE_DROPPED]),
+        DTM__CLOG(c, dtm__once_level(&c->once[DTM__ONCE_DROPPED]),
                   "%s; retry time (%ld ms) used up after %d attempt(s): %zu line(s) dropped", what,
                   c->retry_max_time_ms, p->attempt, n);
         settle_top(c, END_DROP_RETRIES, 0);
@@ -254,7 +254,7 @@ static int retry_or_drop(dtm_client *c, dtm_status err, int64_t retry_after_ms,
     pthread_mutex_lock(&c->mu);
     dtm__client_set_error_locked(c, err, "%s; retrying in %lld ms", what, (long long)delay);
     pthread_mutex_unlock(&c->mu);
-    dtm__logf(&c->log, dtm__once_level(&c->once[DTM__ONCE_RETRY]),
+    DTM__CLOG(c, dtm__once_level(&c->once[DTM__ONCE_RETRY]),
               "%s; retry %d of %zu line(s) in %lld ms%s", what, p->attempt, n, (long long)delay,
               retry_after_ms >= 0 ? " (Retry-After)" : "");
     return OUT_RETRY;
@@ -294,7 +294,7 @@ static int stop_sending(dtm_client *c, unsigned gen, long status, const char *se
     c->stop_gen = gen;
     dtm__client_set_error_locked(c, DTM_EAUTH, "%s", text);
     pthread_mutex_unlock(&c->mu);
-    dtm__logf(&c->log, DTM_LOG_ERROR, "%s", text);
+    DTM__CLOG(c, DTM_LOG_ERROR, "%s", text);
     c->next_reread = dtm__client_now(c) + 60000;
     return OUT_STOP;
 }
@@ -316,7 +316,7 @@ static void report_rejected(dtm_client *c, const dtm__ingest_response *r, dtm_lo
         len = p->len[lo + (size_t)ln - 1];
         saved = line[len];
         line[len] = '\0';
-        dtm__logf(&c->log, level, "line rejected by the server: %s: %.200s%s", reason, line,
+        DTM__CLOG(c, level, "line rejected by the server: %s: %.200s%s", reason, line,
                   len > 200 ? "..." : "");
         if (c->rejected_fn)
             c->rejected_fn(line, len, reason, c->rejected_ud);
@@ -328,7 +328,7 @@ static void log_warnings(dtm_client *c, const dtm__ingest_response *r)
 {
     size_t i;
     for (i = 0; i < r->n_warnings; i++)
-        dtm__logf(&c->log, dtm__once_level(&c->once[DTM__ONCE_WARNINGS]),
+        DTM__CLOG(c, dtm__once_level(&c->once[DTM__ONCE_WARNINGS]),
                   "server warning: %s", r->warnings[i]);
 }
 
@@ -337,7 +337,7 @@ static int gzip_fallback(dtm_client *c, long status)
     pthread_mutex_lock(&c->mu);
     c->gzip = 0;
     pthread_mutex_unlock(&c->mu);
-    dtm__logf(&c->log, DTM_LOG_WARN,
+    DTM__CLOG(c, DTM_LOG_WARN,
               "HTTP %ld to a gzip body: the server does not take gzip; sending uncompressed", status);
     return OUT_AGAIN;
 }
@@ -365,7 +365,7 @@ static int on_400(dtm_client *c, const dtm__http_result *res, int *rejected, dtm
                                      ps == DTM_OK && r.error_message ? ": " : "",
                                      ps == DTM_OK && r.error_message ? r.error_message : "", n);
         pthread_mutex_unlock(&c->mu);
-        dtm__logf(&c->log, DTM_LOG_ERROR,
+        DTM__CLOG(c, DTM_LOG_ERROR,
                   "HTTP 400 without a validation report: %zu line(s) dropped", n);
         if (ps == DTM_OK)
             dtm__response_clear(&r);
@@ -385,7 +385,7 @@ static int on_400(dtm_client *c, const dtm__http_result *res, int *rejected, dtm
     if ((uint64_t)accepted > n)
         accepted = (int64_t)n;
     level = dtm__once_level(&c->once[DTM__ONCE_REJECTED]);
-    dtm__logf(&c->log, level,
+    DTM__CLOG(c, level,
               "the server rejected %lld of %zu line(s) (%zu itemised)%s%s",
               (long long)(n - (size_t)accepted), n, r.n_invalid, r.error_message ? ": " : "",
               r.error_message ? r.error_message : "");
@@ -412,7 +412,7 @@ static int on_2xx(dtm_client *c, const dtm__http_result *res)
         pthread_mutex_lock(&c->mu);
         memcpy(display, c->ep.info.display, sizeof display);
         pthread_mutex_unlock(&c->mu);
-        dtm__logf(&c->log, dtm__once_level(&c->once[DTM__ONCE_2XX]),
+        DTM__CLOG(c, dtm__once_level(&c->once[DTM__ONCE_2XX]),
                   "HTTP %ld instead of 202 from %s: is this the metrics ingest API (did you "
                   "forget /api/v2/metrics/ingest?) or a proxy?",
                   res->status, display);
@@ -441,7 +441,7 @@ static int on_413(dtm_client *c, dtm_status *worst)
                                      "dropped",
                                      (unsigned)(hi - lo));
         pthread_mutex_unlock(&c->mu);
-        dtm__logf(&c->log, DTM_LOG_ERROR,
+        DTM__CLOG(c, DTM_LOG_ERROR,
                   "HTTP 413 for a request of %u line(s) (%zu bytes): dropped", (unsigned)(hi - lo),
                   range_bytes(p, lo, hi));
         settle_top(c, END_DROP_TOO_LARGE, 0);
@@ -449,7 +449,7 @@ static int on_413(dtm_client *c, dtm_status *worst)
             *worst = DTM_EHTTP;
         return OUT_DONE;
     }
-    dtm__logf(&c->log, dtm__once_level(&c->once[DTM__ONCE_413]),
+    DTM__CLOG(c, dtm__once_level(&c->once[DTM__ONCE_413]),
               "HTTP 413 for %u line(s): sending them in halves (lower batch_max_bytes?)",
               (unsigned)(hi - lo));
     mid = lo + (hi - lo) / 2;
@@ -535,7 +535,7 @@ static int send_top(dtm_client *c, int64_t deadline, int *rejected, dtm_status *
     dtm__client_set_error_locked(c, DTM_EHTTP, "unexpected HTTP %ld: %zu line(s) dropped",
                                  res.status, hi - lo);
     pthread_mutex_unlock(&c->mu);
-    dtm__logf(&c->log, DTM_LOG_ERROR, "unexpected HTTP %ld: %zu line(s) dropped", res.status,
+    DTM__CLOG(c, DTM_LOG_ERROR, "unexpected HTTP %ld: %zu line(s) dropped", res.status,
               hi - lo);
     settle_top(c, END_DROP_HTTP, 0);
     if (*worst == DTM_OK)
@@ -586,7 +586,7 @@ static void reread_endpoint_file(dtm_client *c)
         changed = 1;
     pthread_mutex_unlock(&c->mu);
     if (changed) {
-        dtm__logf(&c->log, DTM_LOG_INFO, "endpoint file changed; applying it");
+        DTM__CLOG(c, DTM_LOG_INFO, "endpoint file changed; applying it");
         dtm__client_replace_endpoint(c, url_file ? url : NULL, token_file ? token : NULL,
                                      token_file && token, 1);
     }
