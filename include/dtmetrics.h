@@ -12,6 +12,6 @@
 #include "dtmetrics/line.h"
 #include "dtmetrics/parse.h"
 #include "dtmetrics/client.h"
-#include "dtmetrics/metrics.h"
+/* metrics.h joins once the client lands */
 
 #endif /* DTMETRICS_H */

@@ -29,6 +29,9 @@ typedef struct dtm__mkey {
 } dtm__mkey;
 
 void dtm__mkey_init(dtm__mkey *k);
+/* Copy a state (e.g. the prefix state, once per line): only the used part
+   of out, which is much cheaper than assigning the whole struct. */
+void dtm__mkey_copy(dtm__mkey *dst, const dtm__mkey *src);
 /* Feed more input; input beyond the 255-unit window is ignored. */
 void dtm__mkey_feed(dtm__mkey *k, const char *in, size_t n);
 /* DTM_OK if k->out[0..k->len) is a valid key; DTM_EKEY if the input was
@@ -50,7 +53,8 @@ size_t dtm__norm_dim_value(const char *in, size_t n, char *out, size_t *units);
 int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__writer *w);
 
 /* Fast number writers: out must have DTM_NUMBER_BUFSIZE bytes; they return
-   the length and do not NUL-terminate.  dtm__fmt_double needs a finite v. */
+   the length and do not NUL-terminate.  dtm__fmt_double needs a finite v
+   and may use the bytes after the result (within the 32) as scratch. */
 size_t dtm__fmt_double(double v, char *out);
 size_t dtm__fmt_int64(int64_t v, char *out);
 size_t dtm__fmt_uint64(uint64_t v, char *out);

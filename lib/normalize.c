@@ -28,7 +28,9 @@ enum {
     K_MINNER = 0x04, /* A-Z a-z 0-9 _ - inside a metric key section */
     K_DSTART = 0x08, /* A-Z a-z _      may start a dimension key section */
     K_DINNER = 0x10, /* A-Z a-z 0-9 _ - : inside a dimension key section */
-    K_DOT = 0x20
+    K_DOT = 0x20,
+    K_MRUN = 0x40,   /* A-Z a-z 0-9 _ - .   may appear in a metric key as is */
+    K_DRUN = 0x80    /* A-Z a-z 0-9 _ - : . may appear in a dimension key */
 };
 
 enum {
@@ -49,7 +51,9 @@ enum {
                                 : 0) |                                                 \
      (IS_DIGIT(c) ? K_MSECT | K_MINNER | K_DINNER : 0) |                               \
      ((c) == '-' ? K_MINNER | K_DINNER : 0) | ((c) == ':' ? K_DINNER : 0) |            \
-     ((c) == '.' ? K_DOT : 0))
+     ((c) == '.' ? K_DOT | K_MRUN | K_DRUN : 0) |                                     \
+     (IS_ALPHA(c) || IS_DIGIT(c) || (c) == '_' || (c) == '-' ? K_MRUN | K_DRUN : 0) |  \
+     ((c) == ':' ? K_DRUN : 0))
 
 #define VAL_CLASS(c)                                                                   \
     (((c) == ',' || (c) == '=' || (c) == ' ' ? V_ESC | V_WORTHY : 0) |                 \
@@ -70,6 +74,161 @@ enum {
 
 static const unsigned char key_class[256] = {T256(KEY_CLASS)};
 static const unsigned char val_class[256] = {T256(VAL_CLASS)};
+
+/* ---- runs that need no decision ----
+   The normalizers spend most of their time on input that is already valid.
+   These loops copy such runs eight bytes per step when they can: the eight
+   table look-ups of a step are independent, so they overlap, and the dots of
+   a key are checked on the whole 8-byte word (little-endian hosts only; the
+   byte loops give the same result elsewhere). */
+
+#define ALL8(q, t) ((t)[(q)[0]] & (t)[(q)[1]] & (t)[(q)[2]] & (t)[(q)[3]] & \
+                    (t)[(q)[4]] & (t)[(q)[5]] & (t)[(q)[6]] & (t)[(q)[7]])
+#define ANY8(q, t) ((t)[(q)[0]] | (t)[(q)[1]] | (t)[(q)[2]] | (t)[(q)[3]] | \
+                    (t)[(q)[4]] | (t)[(q)[5]] | (t)[(q)[6]] | (t)[(q)[7]])
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DTM__SWAR 1
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH (ONES * 0x80)
+
+/* The high bit of every byte of x that lies in [lo, hi]; every byte of x
+   must be ASCII (then no addition carries into the next byte). */
+static inline uint64_t in_range7(uint64_t x, unsigned lo, unsigned hi)
+{
+    return (x + ONES * (0x80 - lo)) & ~(x + ONES * (0x7F - hi)) & HIGH;
+}
+
+/* 1 if the ASCII word x (bytes of class run) holds no dot followed by a
+   byte in [lo, hi] ('.' and '-' for metric keys; '-' to ':' for dimension
+   keys), and a dot in its last byte is followed by a byte of class
+   next_ok in next (NULL: end of the window). */
+static inline int dots_ok(uint64_t x, unsigned lo, unsigned hi, const unsigned char *next,
+                          unsigned next_ok, const unsigned char *tab)
+{
+    uint64_t dot = in_range7(x, '.', '.');
+    if (!dot)
+        return 1;
+    if (dot & (in_range7(x, lo, hi) >> 8))
+        return 0;
+    if (dot >> 63)
+        return next != NULL && (tab[*next] & next_ok);
+    return 1;
+}
+#endif
+
+/* Metric key, state "inside a section": copy p[0..m) while it is valid as
+   is: A-Z a-z 0-9 _ -, or a dot followed by A-Z a-z 0-9 _. */
+#ifdef DTM__SWAR
+static inline int mkey_block(const unsigned char *q, const unsigned char *next, uint64_t *x)
+{
+    if (!(ALL8(q, key_class) & K_MRUN))
+        return 0;
+    memcpy(x, q, 8);
+    return dots_ok(*x, '-', '.', next, K_MSECT, key_class);
+}
+#endif
+
+static size_t mkey_run(char *o, const unsigned char *p, size_t m)
+{
+    size_t i = 0;
+#ifdef DTM__SWAR
+    uint64_t x;
+    while (m - i >= 8 && mkey_block(p + i, m - i > 8 ? p + i + 8 : NULL, &x)) {
+        memcpy(o + i, &x, 8);
+        i += 8;
+    }
+    /* a short rest: one more block, overlapping what is already copied */
+    if (i < m && m >= 8 && m - i < 8 && mkey_block(p + m - 8, NULL, &x)) {
+        memcpy(o + m - 8, &x, 8);
+        return m;
+    }
+#endif
+    while (i < m) {
+        unsigned cls = key_class[p[i]];
+        if (cls & K_MINNER) {
+            o[i] = (char)p[i];
+            i++;
+        } else if ((cls & K_DOT) && i + 1 < m && (key_class[p[i + 1]] & K_MSECT)) {
+            o[i] = '.';
+            o[i + 1] = (char)p[i + 1];
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+#define LOWER(c) ((c) + ((c) >= 'A' && (c) <= 'Z' ? 'a' - 'A' : 0))
+static const unsigned char lower_tab[256] = {T256(LOWER)};
+
+/* Dimension key, state "inside a section": as mkey_run for a-z 0-9 _ - :
+   and dots followed by a-z _, lower-casing A-Z on the way. */
+#ifdef DTM__SWAR
+static inline int dkey_block(const unsigned char *q, const unsigned char *next, uint64_t *x)
+{
+    if (!(ALL8(q, key_class) & K_DRUN))
+        return 0;
+    memcpy(x, q, 8);
+    if (!dots_ok(*x, '-', ':', next, K_DSTART, key_class))
+        return 0;
+    *x |= in_range7(*x, 'A', 'Z') >> 2; /* 0x80 >> 2 == 'a' - 'A' */
+    return 1;
+}
+#endif
+
+static size_t dkey_run(char *o, const unsigned char *p, size_t m)
+{
+    size_t i = 0;
+#ifdef DTM__SWAR
+    uint64_t x;
+    while (m - i >= 8 && dkey_block(p + i, m - i > 8 ? p + i + 8 : NULL, &x)) {
+        memcpy(o + i, &x, 8);
+        i += 8;
+    }
+    if (i < m && m >= 8 && m - i < 8 && dkey_block(p + m - 8, NULL, &x)) {
+        memcpy(o + m - 8, &x, 8);
+        return m;
+    }
+#endif
+    while (i < m) {
+        unsigned cls = key_class[p[i]];
+        if (cls & K_DINNER) {
+            o[i] = (char)lower_tab[p[i]];
+            i++;
+        } else if ((cls & K_DOT) && i + 1 < m && (key_class[p[i + 1]] & K_DSTART)) {
+            o[i] = '.';
+            o[i + 1] = (char)lower_tab[p[i + 1]];
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+/* Dimension value: copy the leading bytes of p[0..m) that have none of the
+   class bits in mask (nothing to escape, replace or decode). */
+static inline size_t copy_clear(char *o, const unsigned char *p, size_t m,
+                                const unsigned char *tab, unsigned mask)
+{
+    size_t i = 0;
+    while (m - i >= 8 && !(ANY8(p + i, tab) & mask)) {
+        memcpy(o + i, p + i, 8);
+        i += 8;
+    }
+    if (i < m && m >= 8 && m - i < 8 && !(ANY8(p + m - 8, tab) & mask)) {
+        memcpy(o + m - 8, p + m - 8, 8);
+        return m;
+    }
+    while (i < m && !(tab[p[i]] & mask)) {
+        o[i] = (char)p[i];
+        i++;
+    }
+    return i;
+}
 
 /* Length of the UTF-8 sequence a lead byte announces (1 for a bad lead). */
 static size_t seq_len(unsigned lead)
@@ -94,6 +253,17 @@ void dtm__mkey_init(dtm__mkey *k)
     k->state = MK_FIRST;
     k->repl = 0;
     k->npend = 0;
+}
+
+void dtm__mkey_copy(dtm__mkey *dst, const dtm__mkey *src)
+{
+    memcpy(dst->out, src->out, src->len);
+    dst->len = src->len;
+    dst->window = src->window;
+    dst->state = src->state;
+    dst->repl = src->repl;
+    dst->npend = src->npend;
+    memcpy(dst->pend, src->pend, sizeof dst->pend);
 }
 
 /* Continue a multi-byte sequence cut by the end of the previous feed.  Its
@@ -145,23 +315,23 @@ void dtm__mkey_feed(dtm__mkey *k, const char *in, size_t n)
     repl = k->repl;
 
     while (p < end && window < DTM_MAX_METRIC_KEY_LEN) {
-        unsigned c = *p, cls;
-        if (DTM__LIKELY(c < 0x80)) {
-            cls = key_class[c];
-            if (state == MK_SECTION && (cls & K_MINNER)) {
-                /* the common case: a run of plain key characters */
-                size_t room = DTM_MAX_METRIC_KEY_LEN - window, i = 0;
-                size_t m = (size_t)(end - p) < room ? (size_t)(end - p) : room;
-                do {
-                    out[len + i] = (char)p[i];
-                    i++;
-                } while (i < m && (key_class[p[i]] & K_MINNER));
+        unsigned c, cls;
+        if (state == MK_SECTION) {
+            /* the common case: a run that stays as it is */
+            size_t room = DTM_MAX_METRIC_KEY_LEN - window, avail = (size_t)(end - p);
+            size_t i = mkey_run(out + len, p, avail < room ? avail : room);
+            if (i) {
                 len += i;
                 window += i;
                 p += i;
                 repl = 0;
-                continue;
+                if (p == end || window >= DTM_MAX_METRIC_KEY_LEN)
+                    break;
             }
+        }
+        c = *p;
+        if (DTM__LIKELY(c < 0x80)) {
+            cls = key_class[c];
             p++;
             window++;
         } else {
@@ -243,26 +413,34 @@ size_t dtm__norm_dim_key(const char *in, size_t n, char *out)
     size_t i = 0, len = 0, window = 0;
     unsigned state = DK_START, repl = 0;
 
+    if (n > 0 && (key_class[p[0]] & K_DSTART)) {
+        /* most keys are valid as they are (up to case): one run does them */
+        size_t m = n < DTM_MAX_DIMENSION_KEY_LEN ? n : DTM_MAX_DIMENSION_KEY_LEN;
+        out[0] = (char)lower_tab[p[0]];
+        i = len = window = 1 + dkey_run(out + 1, p + 1, m - 1);
+        if (i == m)
+            return len;
+        state = DK_SECTION;
+    }
+
     while (i < n && window < DTM_MAX_DIMENSION_KEY_LEN) {
-        unsigned c = p[i], cls;
-        if (DTM__LIKELY(c < 0x80)) {
-            cls = key_class[c];
-            if (c >= 'A' && c <= 'Z')
-                c += 'a' - 'A';
-            if (state == DK_SECTION && (cls & K_DINNER)) {
-                size_t room = DTM_MAX_DIMENSION_KEY_LEN - window, j = 0;
-                size_t m = n - i < room ? n - i : room;
-                do {
-                    unsigned b = p[i + j];
-                    out[len + j] = (char)(b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b);
-                    j++;
-                } while (j < m && (key_class[p[i + j]] & K_DINNER));
+        unsigned c, cls;
+        if (state == DK_SECTION) {
+            size_t room = DTM_MAX_DIMENSION_KEY_LEN - window;
+            size_t j = dkey_run(out + len, p + i, n - i < room ? n - i : room);
+            if (j) {
                 len += j;
                 window += j;
                 i += j;
                 repl = 0;
-                continue;
+                if (i == n || window >= DTM_MAX_DIMENSION_KEY_LEN)
+                    break;
             }
+        }
+        c = p[i];
+        if (DTM__LIKELY(c < 0x80)) {
+            cls = key_class[c];
+            c = lower_tab[c];
             i++;
             window++;
         } else {
@@ -327,14 +505,11 @@ static void value_body(const unsigned char *p, size_t i, size_t end, unsigned es
         unsigned c = p[i], cls = val_class[c] & (escmask | V_CTRL | V_HIGH);
         if (DTM__LIKELY(cls == 0)) {
             /* a run of plain ASCII: one byte, one unit each */
-            size_t room = max - units, j = 0;
+            size_t room = max - units, j;
             size_t m = end - i < room ? end - i : room;
             if (m == 0)
                 break;
-            do {
-                out[len + j] = (char)p[i + j];
-                j++;
-            } while (j < m && (val_class[p[i + j]] & (escmask | V_CTRL | V_HIGH)) == 0);
+            j = copy_clear(out + len, p + i, m, val_class, escmask | V_CTRL | V_HIGH);
             len += j;
             units += j;
             i += j;
@@ -401,7 +576,11 @@ size_t dtm__norm_dim_value(const char *in, size_t n, char *out, size_t *units)
         out[len++] = '"';
         u++;
     } else {
-        value_body(p, 0, n, V_ESC, 0, out, &len, &u);
+        /* most values need nothing: copy them before setting up the loop */
+        size_t m = n < DTM_MAX_DIMENSION_VALUE_LEN ? n : DTM_MAX_DIMENSION_VALUE_LEN;
+        len = u = copy_clear(out, p, m, val_class, V_ESC | V_CTRL | V_HIGH);
+        if (len < n)
+            value_body(p, len, n, V_ESC, 0, out, &len, &u);
     }
     *units = u;
     return len;
@@ -409,12 +588,36 @@ size_t dtm__norm_dim_value(const char *in, size_t n, char *out, size_t *units)
 
 /* ---- metadata strings (spec 10) ---- */
 
+/* D7: is the next code point that survives, skipping dropped ones and
+   backslashes, a quote, or is there none before the end of the content?
+   Then the backslash (and the whole run it belongs to) is dropped. */
+static int bs_before_quote(const unsigned char *p, size_t i, size_t ce)
+{
+    while (i < ce) {
+        size_t adv;
+        uint32_t cp;
+        if (p[i] < 0x80) {
+            if (p[i] == '"')
+                return 1;
+            if (p[i] != '\\' && (p[i] == '\n' || !(val_class[p[i]] & V_CTRL)))
+                return 0;
+            i++;
+            continue;
+        }
+        cp = dtm__utf8_next(p + i, ce - i, &adv);
+        if (!dtm__cp_invalid_in_meta(cp))
+            return 0;
+        i += adv;
+    }
+    return 1;
+}
+
 int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__writer *w)
 {
     const unsigned char *p = (const unsigned char *)in;
     size_t cs, ce, i, units = 0, idx, save_len, save_units;
     unsigned flags = 0;
-    int quoted, emitted = 0;
+    int quoted, emitted = 0, last_bs = 0;
 
     if (n == 0 || (n == 2 && p[0] == '"' && p[1] == '"'))
         return 0;
@@ -439,6 +642,13 @@ int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__write
             i += adv;
         }
     }
+    /* Deviation D7 (ours): the reference can write a backslash right before
+       the closing quote ("a\\" from a\) or before an escaped quote, and the
+       line can then not be parsed.  A content ending in a backslash takes
+       the slow path, which drops every backslash that would stand before a
+       quote. */
+    if (ce > cs && p[ce - 1] == '\\')
+        flags |= V_QUOTE;
     if (!(flags & (V_CTRL | V_QUOTE)) && units <= max_units) {
         if (quoted || !(flags & V_WORTHY)) {
             dtm__writer_put(w, in, n, units + (quoted ? 2 : 0));
@@ -466,12 +676,16 @@ int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__write
                     break;
                 dtm__writer_putc(w, '\\');
                 dtm__writer_putc(w, c == '\n' ? 'n' : '"');
-                emitted = 1;
+                emitted++;
+                last_bs = 0;
+            } else if (c == '\\' && bs_before_quote(p, i + 1, ce)) {
+                /* D7: dropped (it still uses budget, like other drops) */
             } else if (!(cls & V_CTRL)) {
                 if (idx + 1 > max_units)
                     break;
                 dtm__writer_putc(w, (char)c);
-                emitted = 1;
+                emitted++;
+                last_bs = c == '\\';
             }
             idx++;
             i++;
@@ -483,11 +697,19 @@ int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__write
                 if (idx + u > max_units)
                     break;
                 dtm__writer_put(w, in + i, adv, u);
-                emitted = 1;
+                emitted++;
+                last_bs = 0;
             }
             idx += u;
             i += adv;
         }
+    }
+    if (last_bs) {
+        /* cut by the budget right after a backslash: it would escape the
+           closing quote (D7) */
+        w->len--;
+        w->units--;
+        emitted--;
     }
     if (!emitted) {
         /* '""' carries nothing: take back the opening quote */

@@ -39,7 +39,7 @@ struct dtm_serializer {
     size_t statics_len, statics_units;
     dtm__log log;
     /* diagnostics state: the only mutable part, updated atomically */
-    int warned_key, warned_dim_key, warned_dropped;
+    int warned_key, warned_dim_key, warned_dropped, warned_reserved;
     unsigned long ts_warnings;
 };
 
@@ -321,19 +321,25 @@ dtm_status dtm__serializer_key(const dtm_serializer *s, const char *name, size_t
     dtm_status st;
     if (name_len == 0)
         return DTM_EKEY; /* even with a prefix (spec 9) */
-    *key = s->key_base;
+    dtm__mkey_copy(key, &s->key_base);
     dtm__mkey_feed(key, name, name_len);
     st = dtm__mkey_status(key);
     if (st != DTM_OK)
         return st;
-    if (DTM__UNLIKELY(s->log.fn != NULL)) {
-        size_t base = s->key_base.len;
-        if (key->len < base || key->len - base != name_len
-            || memcmp(key->out + base, name, name_len) != 0)
-            dtm__logf(&s->log, dtm__once_level((int *)&s->warned_key),
-                      "metric key '%.*s' normalized to '%.*s'",
-                      (int)(name_len > 300 ? 300 : name_len), name, (int)key->len, key->out);
+    /* Keys under "dt." are reserved: the server refuses them, so the line is
+       refused here, where the caller can see it (not rewritten). */
+    if (DTM__UNLIKELY(key->len >= 3 && memcmp(key->out, "dt.", 3) == 0)) {
+        dtm__logf(&s->log, dtm__once_level((int *)&s->warned_reserved),
+                  "metric key '%.*s' refused: keys starting with 'dt.' are reserved",
+                  (int)key->len, key->out);
+        return DTM_EKEY;
     }
+    /* Unchanged means: the key ends with the name (after the prefix). */
+    if (DTM__UNLIKELY(s->log.fn != NULL)
+        && (key->len < name_len || memcmp(key->out + key->len - name_len, name, name_len) != 0))
+        dtm__logf(&s->log, dtm__once_level((int *)&s->warned_key),
+                  "metric key '%.*s' normalized to '%.*s'", (int)(name_len > 300 ? 300 : name_len),
+                  name, (int)key->len, key->out);
     return DTM_OK;
 }
 

@@ -179,7 +179,10 @@ static int in_ranges(uint32_t cp, const cp_range *r, size_t n)
 
 static int is_cf(uint32_t cp)
 {
-    if (cp < 0xAD)
+    /* quick answers for the scripts met most, then the table */
+    if (cp < 0x600)
+        return cp == 0xAD;
+    if (cp >= 0x2070 && cp < 0xFEFF)
         return 0;
     return in_ranges(cp, cf_ranges, sizeof cf_ranges / sizeof cf_ranges[0]);
 }

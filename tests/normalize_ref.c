@@ -304,10 +304,21 @@ static int meta_bad(uint32_t c)
     return c == '"' || dtm__cp_invalid_in_meta(c);
 }
 
+static int next_kept_is_quote_or_end(const uint32_t *cps, size_t i, size_t end)
+{
+    for (; i < end; i++) {
+        if (cps[i] == '"')
+            return 1;
+        if (cps[i] != '\\' && (cps[i] == '\n' || !meta_bad(cps[i])))
+            return 0;
+    }
+    return 1;
+}
+
 size_t ref_meta_string(const unsigned char *in, size_t n, size_t max_units, char *out)
 {
     size_t k, i, len = 0, first, end, content_units = 0, idx;
-    int quoted, bad = 0, worthy = 0, emitted = 0;
+    int quoted, bad = 0, worthy = 0, emitted = 0, last_bs = 0;
     uint32_t *cps;
 
     if (n == 0)
@@ -325,6 +336,8 @@ size_t ref_meta_string(const unsigned char *in, size_t n, size_t max_units, char
         worthy |= in_set(cps[i], "\n ,=\"\\");
         content_units += units_of(cps[i]);
     }
+    if (end > first && cps[end - 1] == '\\')
+        bad = 1; /* D7: a trailing backslash takes the slow path */
     if (!bad && content_units <= max_units) {
         free(cps);
         if (quoted || !worthy) {
@@ -345,16 +358,24 @@ size_t ref_meta_string(const unsigned char *in, size_t n, size_t max_units, char
                 break;
             out[len++] = '\\';
             out[len++] = c == '\n' ? 'n' : '"';
-            emitted = 1;
+            emitted++;
+            last_bs = 0;
+        } else if (c == '\\' && next_kept_is_quote_or_end(cps, i + 1, end)) {
+            /* D7: dropped */
         } else if (!meta_bad(c)) {
             if (idx + units_of(c) > max_units)
                 break;
             len += put_cp(c, out + len);
-            emitted = 1;
+            emitted++;
+            last_bs = c == '\\';
         }
         idx += units_of(c);
     }
     free(cps);
+    if (last_bs) { /* D7: never a backslash before the closing quote */
+        len--;
+        emitted--;
+    }
     if (!emitted)
         return REF_NONE;
     out[len++] = '"';

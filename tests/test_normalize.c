@@ -229,7 +229,12 @@ static const extra_case extra_cases[] = {
     {NC_DIM_VALUE, S("\xE2\x80\x8D\xE2\x80\xA8\xEE\x80\x80"), "_"}, /* Cf Zl Co run */
     {NC_META, S("a\xFF" "b c"), "\"ab c\""},
     {NC_META, S("\""), "\"\\\"\""},
-    {NC_META, S("a\\\""), "\"a\\\\\"\""}, /* backslash kept, quote escaped */
+    {NC_META, S("a\\\""), "\"a\\\"\""},    /* D7: a backslash before a quote is dropped */
+    {NC_META, S("a\\"), "\"a\""},              /* D7: so is a trailing one */
+    {NC_META, S("\"a\\b\""), "\"a\\b\""},    /* others stay as given */
+    {NC_META, S("a\\\x01\""), "\"a\\\"\""},/* D7: also across dropped code points */
+    {NC_META, S("a\\\\\\\t"), "\"a\""},       /* D7: a whole run before the end */
+    {NC_META, S("a\\\\b\\"), "\"a\\\\b\""},  /* D7: only the run at the end */
     {NC_META, S("\xE2\x80\xA8"), NULL},
 };
 
@@ -343,10 +348,13 @@ START_TEST(prefix_then_name)
         ck_assert_int_eq(dtm_normalize_metric_key(joined, plen + 1 + nlen, out, sizeof out, &len),
                          DTM_OK);
         ck_assert_str_eq(out, want);
-        /* the prefix state is reusable: another name from the same base */
-        k = base;
-        dtm__mkey_feed(&k, "other", 5);
+        /* the prefix state is reusable: dtm__mkey_copy gives the same */
+        memset(&k, 0x5A, sizeof k);
+        dtm__mkey_copy(&k, &base);
+        dtm__mkey_feed(&k, c->name, nlen);
         ck_assert_int_eq(dtm__mkey_status(&k), DTM_OK);
+        ck_assert_uint_eq(k.len, wl);
+        ck_assert_mem_eq(k.out, want, wl);
     }
     free(want);
     free(joined);
@@ -463,16 +471,35 @@ static const char *const pieces[] = {
     "\xED\xA0\x80", "\xF0\x9F\x98", "\xE2\x82", "\xC2\x85", "\xE2\x82\xAC", "\xF0\x9F\xA4\xA0",
 };
 
+/* Half of the strings are noisy; the other half look like real keys and
+   values (long valid runs with a few dots, dashes and odd bytes), so that
+   the eight-byte fast paths meet every kind of block boundary. */
 static size_t random_input(unsigned char *buf, size_t cap)
 {
     size_t len = (size_t)(rng() % 601), i = 0;
-    int quoted = rng() % 8 == 0;
+    int quoted = rng() % 8 == 0, keylike = rng() % 2 == 0;
     if (len > cap)
         len = cap;
     if (rng() % 4 == 0)
         len %= 8; /* plenty of short strings */
     while (i < len) {
         unsigned r = (unsigned)(rng() % 100);
+        if (keylike) {
+            static const char keych[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHXYZ0123456789_";
+            if (r < 88) {
+                buf[i++] = (unsigned char)keych[rng() % (sizeof keych - 1)];
+                continue;
+            }
+            if (r < 95) {
+                buf[i++] = '.';
+                continue;
+            }
+            if (r < 97) {
+                buf[i++] = r == 95 ? '-' : ':';
+                continue;
+            }
+            r = (unsigned)(rng() % 100); /* then something from the noisy mix */
+        }
         if (r < 30) {
             static const char alnum[] = "abcXYZ019_-:";
             buf[i++] = (unsigned char)alnum[rng() % (sizeof alnum - 1)];

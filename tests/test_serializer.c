@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "serialize.h"
+#include "text.h"
 #include "testutil.h"
 
 #define BUF 65536
@@ -59,6 +60,9 @@ static const line_case line_cases[] = {
     {"L9", NULL, "", 1, 1, 0, {{0, 0}}, 0, DTM_EKEY, NULL},
     {"L10", NULL, ".", 1, 1, 0, {{0, 0}}, 0, DTM_EKEY, NULL},
     {"L11", ".prefix", "x", 1, 1, 0, {{0, 0}}, 0, DTM_EKEY, NULL},
+    {"dt-reserved", NULL, "dt.foo", 0, 1, 0, {{0, 0}}, 0, DTM_EKEY, NULL},
+    {"dt-reserved-prefix", "dt", "foo", 0, 1, 0, {{0, 0}}, 0, DTM_EKEY, NULL},
+    {"dt-not-reserved", NULL, "dtx.foo", 0, 1, 0, {{0, 0}}, 0, DTM_OK, "dtx.foo gauge,1"},
     {"L12", NULL, "metric1", 1, 123, 1620392690261, {{"key", " ,=\\"}}, 1, DTM_OK,
      "metric1,key=\\ \\,\\=\\\\ count,delta=123 1620392690261"},
     {"L13", "prefix", "name", 1, 1, 0, {{"dim1", "val1"}}, 1, DTM_OK,
@@ -750,6 +754,118 @@ START_TEST(concurrent_use)
 }
 END_TEST
 
+
+/* ---- round trip: whatever the serializer writes, the parser accepts ---- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Random text biased to the characters the protocol cares about. */
+static void rnd_text(char *buf, size_t max)
+{
+    static const char *pieces[] = {" ", ",", "=", "\\", "\"", ".", "_", "-", ":", "a", "Z", "0",
+                                   "\xC3\xA4", "\xF0\x9F\x98\x80", "\xE2\x80\x8D", "\xED\xA0\x80",
+                                   "\x80", "\xFF", "\t", "\n", "#", "dt.", "\xE2\x80\xA8", "\x7F"};
+    size_t n = (size_t)(rnd() % 40), len = 0, i;
+    for (i = 0; i < n; i++) {
+        const char *p = pieces[rnd() % (sizeof pieces / sizeof pieces[0])];
+        size_t l = strlen(p);
+        if (len + l >= max)
+            break;
+        memcpy(buf + len, p, l);
+        len += l;
+    }
+    if (rnd() % 10 == 0 && len + 300 < max) { /* sometimes very long */
+        memset(buf + len, 'x', 300);
+        len += 300;
+    }
+    buf[len] = '\0';
+}
+
+static double rnd_double(void)
+{
+    uint64_t bits = rnd();
+    double d;
+    switch (rnd() % 4) {
+    case 0: memcpy(&d, &bits, sizeof d); return d; /* any bit pattern, NaN and Inf included */
+    case 1: return (double)(int64_t)(bits % 2000001) - 1000000.0;
+    case 2: return (double)(bits % 100000) / 1000.0;
+    default: return (double)(bits % 7) * 1e-5;
+    }
+}
+
+START_TEST(serializer_output_always_parses)
+{
+    static char name[1024], prefix[1024], k[8][512], v[8][512], desc[512];
+    dtm_dimension d[8];
+    int iter, ok = 0;
+    for (iter = 0; iter < 20000; iter++) {
+        dtm_serializer_options o;
+        dtm_serializer *s = NULL;
+        dtm_parse_result res;
+        size_t i, nd = (size_t)(rnd() % 8);
+        double val = rnd_double();
+        dtm_status st;
+        int64_t ts = (int64_t)(rnd() % 3) * 1700000000000;
+        rnd_text(prefix, sizeof prefix);
+        rnd_text(name, sizeof name);
+        for (i = 0; i < 8; i++) {
+            rnd_text(k[i], sizeof k[i]);
+            rnd_text(v[i], sizeof v[i]);
+            d[i].key = k[i];
+            d[i].value = v[i];
+        }
+        dtm_serializer_options_init(&o);
+        o.prefix = prefix;
+        o.default_dimensions = d + 6;
+        o.n_default_dimensions = 2;
+        ck_assert_int_eq(dtm_serializer_new(&s, &o), DTM_OK);
+        switch (iter % 4) {
+        case 0:
+            st = dtm_serialize_gauge(s, name, d, nd, val, ts, out, BUF, &out_len);
+            break;
+        case 1:
+            st = dtm_serialize_counter(s, name, d, nd, val, ts, out, BUF, &out_len);
+            break;
+        case 2:
+            st = dtm_serialize_summary(s, name, d, nd, val, val, val * 3, 3, ts, out, BUF,
+                                       &out_len);
+            break;
+        default:
+            rnd_text(desc, sizeof desc);
+            st = dtm_serialize_metadata(s, name, DTM_METRIC_COUNTER, desc, "ms", desc, out, BUF,
+                                        &out_len);
+            break;
+        }
+        ck_assert(st == DTM_OK || st == DTM_EKEY || st == DTM_EVALUE);
+        if (st == DTM_OK && out_len > 0) {
+            ck_assert_uint_eq(strlen(out), out_len);
+            ck_assert_msg(dtm__utf8_valid(out, out_len), "invalid UTF-8: %s", out);
+            if (dtm_parse_line(out, out_len, &res) != DTM_OK) {
+                char hex[2048];
+                size_t j, hl = 0;
+                const char *src = iter % 4 == 3 ? desc : name;
+                for (j = 0; src[j] && hl + 4 < sizeof hex; j++)
+                    hl += (size_t)snprintf(hex + hl, sizeof hex - hl, "%02x", (unsigned char)src[j]);
+                ck_abort_msg("parser refused '%s': %s at %zu (input %s)", out, res.error,
+                             res.error_offset, hex);
+            }
+            ck_assert_int_ne(res.kind, DTM_LINE_INVALID);
+            ok++;
+        }
+        dtm_serializer_free(s);
+    }
+    ck_assert_int_gt(ok, 10000);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("serializer");
@@ -781,6 +897,10 @@ int main(void)
     tc = tu_tcase("metadata", 10);
     tcase_add_loop_test(tc, metadata_lines, 0, (int)(sizeof meta_cases / sizeof meta_cases[0]));
     tcase_add_test(tc, metadata_nul_description);
+    suite_add_tcase(s, tc);
+
+    tc = tu_tcase("roundtrip", 60);
+    tcase_add_test(tc, serializer_output_always_parses);
     suite_add_tcase(s, tc);
 
     tc = tu_tcase("diagnostics", 20);

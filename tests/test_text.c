@@ -375,6 +375,43 @@ START_TEST(category_ascii_and_latin1)
 }
 END_TEST
 
+/* The lists of spec 3.2, written out once more as plain comparisons. */
+static int spec_cf(uint32_t c)
+{
+    return c == 0xAD || (c >= 0x600 && c <= 0x605) || c == 0x61C || c == 0x6DD ||
+           c == 0x70F || (c >= 0x890 && c <= 0x891) || c == 0x8E2 || c == 0x180E ||
+           (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+           (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x206F) || c == 0xFEFF ||
+           (c >= 0xFFF9 && c <= 0xFFFB) || c == 0x110BD || c == 0x110CD ||
+           (c >= 0x13430 && c <= 0x13438) || (c >= 0x1BCA0 && c <= 0x1BCA3) ||
+           (c >= 0x1D173 && c <= 0x1D17A) || c == 0xE0001 || (c >= 0xE0020 && c <= 0xE007F);
+}
+
+static int spec_other_bad(uint32_t c)
+{
+    int cc = c <= 0x1F || (c >= 0x7F && c <= 0x9F);
+    int z = c == 0x2028 || c == 0x2029;
+    int cs = c >= 0xD800 && c <= 0xDFFF;
+    int co = (c >= 0xE000 && c <= 0xF8FF) || (c >= 0xF0000 && c <= 0xFFFFD) ||
+             (c >= 0x100000 && c <= 0x10FFFD);
+    int nonchar = (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFF) == 0xFFFE ||
+                  (c & 0xFFFF) == 0xFFFF;
+    return cc || z || cs || co || nonchar;
+}
+
+START_TEST(category_all_code_points)
+{
+    uint32_t c;
+    for (c = 0; c <= 0x10FFFF; c++) {
+        int other = spec_other_bad(c), cf = spec_cf(c);
+        if (dtm__cp_invalid_in_value(c) != (other || cf) || dtm__cp_invalid_in_meta(c) != other)
+            ck_abort_msg("U+%04X: value %d meta %d, spec says value %d meta %d", (unsigned)c,
+                         dtm__cp_invalid_in_value(c), dtm__cp_invalid_in_meta(c),
+                         other || cf, other);
+    }
+}
+END_TEST
+
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 int main(void)
@@ -394,6 +431,7 @@ int main(void)
     tc = tu_tcase("categories", 5);
     tcase_add_loop_test(tc, category_spot_checks, 0, N_OF(cat_cases));
     tcase_add_test(tc, category_ascii_and_latin1);
+    tcase_add_test(tc, category_all_code_points);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

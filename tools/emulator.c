@@ -29,6 +29,10 @@
  *     after gzip decoding) get 413; Content-Encoding other than gzip/identity
  *     gets 415; other methods 405; other paths 404.  Accepted lines go to the
  *     output (one per line, flushed per request) and into a bounded memory.
+ *     Content-Type is not checked.  A CR before the LF stays in the line and
+ *     makes it invalid (the service's behaviour on CRLF is unverified).  With a
+ *     delay, the lines are accepted first and the answer comes late, like a
+ *     server that ingested and then stalled.
  *
  *     Control API (no token; for tests and scripts):
  *     POST   /_emulator/fault?status=S&count=N&retry_after=V&delay_ms=D&body=B
@@ -38,7 +42,8 @@
  *         status S (200..599) and an ErrorEnvelope (body=json, the default) or
  *         body=empty|text|html, with "Retry-After: V" when given; or close the
  *         connection without an answer (drop=1); delay_ms waits before that, or
- *         alone delays a normal answer.  Faults queue up in order (at most 64).
+ *         alone delays a normal answer.  Faults queue up in order (at most 64)
+ *         and are applied before the token and the body are looked at.
  *     DELETE /_emulator/fault        forget queued faults
  *     GET    /_emulator/lines        kept accepted lines, text/plain, one per line
  *     GET    /_emulator/stats        JSON: requests, lines_ok, lines_invalid,

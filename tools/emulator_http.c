@@ -85,8 +85,10 @@ static enum MHD_Result answer(emu_server *s, struct MHD_Connection *c, req *r, u
     struct MHD_Response *resp;
     enum MHD_Result ret;
     static char empty[] = "";
-    if (body && body->failed)
+    if (body && body->failed) {
+        emu_buf_free(body);
         return MHD_NO;
+    }
     if (body && body->len) {
         resp = MHD_create_response_from_buffer_with_free_callback(body->len, body->p, dtm__free);
         if (resp)

@@ -78,8 +78,6 @@ static void write_error_body(emu_buf *b, const emu_ingest_opts *o, uint64_t ok, 
 /* Checks the emulator makes beyond the line validator. */
 static const char *extra_check(const dtm_parse_result *r, const emu_ingest_opts *o)
 {
-    if (r->key && r->key_len >= 3 && memcmp(r->key, "dt.", 3) == 0)
-        return "metric key is reserved: keys starting with 'dt.' are rejected";
     if (o->check_timestamps && r->has_timestamp &&
         (r->timestamp_ms < o->now_ms - TS_PAST_MS || r->timestamp_ms > o->now_ms + TS_FUTURE_MS))
         return "timestamp outside the accepted window (1 hour back to 10 minutes ahead)";

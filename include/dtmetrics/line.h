@@ -82,7 +82,8 @@ DTM_EXTERN void dtm_serializer_free(dtm_serializer *s);
  *   2000..3000 are omitted (the line is still written) and logged, the 1st,
  *   1001st, 2001st ... time.
  *
- * Errors: DTM_EINVAL, DTM_EKEY (the name normalizes to nothing), DTM_EVALUE
+ * Errors: DTM_EINVAL, DTM_EKEY (the name normalizes to nothing, or to a key
+ * under the reserved "dt." namespace, which the server refuses), DTM_EVALUE
  * (NaN/Inf, or for summaries: count < 0, count 0 with non-zero fields,
  * max < min, or the average outside [min, max] by more than 1e-6),
  * DTM_EDIMS (more than 50 dimensions after de-duplication), DTM_ELINE
