@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clientimpl.h"
+#include "registry.h"
 #include "text.h"
 
 /* ---- fork detection ----
@@ -163,8 +164,14 @@ static void write_errbuf(const dtm_client_options *o, const char *msg)
         snprintf(o->errbuf, o->errbuf_size, "%s", msg);
 }
 
+int dtm__client_forked(const dtm_client *c)
+{
+    return forked(c);
+}
+
 static void free_client_memory(dtm_client *c)
 {
+    dtm__registry_free(c->reg);
     dtm__free(c->ca_file);
     dtm__free(c->ca_path);
     dtm__free(c->proxy);

@@ -33,6 +33,8 @@ void dtm_client_options_init(dtm_client_options *o)
     o->retry_max_time_ms = 300000;
     dtm_serializer_options_init(&o->serializer);
     o->serializer.metrics_source = "libdtmetrics";
+    o->max_series = 10000;
+    o->series_expiry_intervals = 10;
     o->log_level = DTM_LOG_INFO;
 }
 
@@ -101,6 +103,8 @@ dtm_status dtm__client_apply_options(dtm_client *c, const dtm_client_options *o,
     c->mode = o->mode;
     c->overflow = o->overflow;
     c->interval_ms = o->flush_interval_ms;
+    c->max_series = o->max_series ? o->max_series : 10000;
+    c->series_expiry = o->series_expiry_intervals;
     c->jitter_ms = o->flush_jitter_ms > o->flush_interval_ms / 2 ? o->flush_interval_ms / 2
                                                                   : o->flush_jitter_ms;
     c->block_timeout_ms = o->block_timeout_ms;

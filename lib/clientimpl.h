@@ -113,6 +113,12 @@ struct dtm_client {
     dtm_serializer *ser;
     dtm__client_hooks hooks;
     unsigned fork_gen;            /* dtm__fork_generation() at creation */
+    size_t max_series;            /* instruments: see dtm_client_options */
+    unsigned series_expiry;
+
+    /* ---- instruments: created by the first dtm_*_get (under mu) ---- */
+    struct dtm__registry *reg;    /* atomic pointer */
+    uint64_t collections, lines_collected; /* atomic */
 
     /* ---- guarded by mu ---- */
     pthread_mutex_t mu;
@@ -190,6 +196,14 @@ static inline void dtm__client_once_reset(dtm_client *c, int cls)
 }
 void dtm__timespec_at(int64_t mono_ms, struct timespec *ts);
 int64_t dtm__mono_ms(void);
+
+/* 1 in the child of a fork (the client must not be used there). */
+int dtm__client_forked(const dtm_client *c);
+
+/* ---- metrics.c ---- */
+/* Collect the instruments into the queue (no-op without any); call without
+   mu held. */
+void dtm__client_collect(dtm_client *c);
 
 /* ---- clientcfg.c ---- */
 /* Check the options (DTM_EINVAL with msg) and copy the plain settings. */

@@ -77,6 +77,12 @@ static void *exporter_main(void *arg)
             c->idle = 0;
             continue;
         }
+        if (tick || want_flush) {
+            /* The interval's instruments join the queue first. */
+            pthread_mutex_unlock(&c->mu);
+            dtm__client_collect(c);
+            pthread_mutex_lock(&c->mu);
+        }
         dl = want_flush ? c->flush_deadline : DTM__NO_DEADLINE;
         if (tick || want_flush || resumable || retry_due)
             target = c->taken + c->q.count;
@@ -132,6 +138,8 @@ dtm_status dtm__export_flush(dtm_client *c, long timeout_ms)
 
     if (timeout_ms > 3600000L)
         timeout_ms = 3600000L;
+    if (c->mode == DTM_CLIENT_MANUAL)
+        dtm__client_collect(c); /* the background thread collects itself */
     real_deadline = dtm__mono_ms() + timeout_ms;
     deadline = dtm__client_now(c) + timeout_ms;
     pthread_mutex_lock(&c->mu);
@@ -173,6 +181,15 @@ dtm_status dtm__export_close(dtm_client *c, long timeout_ms)
 
     if (timeout_ms > 3600000L)
         timeout_ms = 3600000L;
+    /* The final interval of the instruments, while lines are still taken. */
+    {
+        int closed;
+        pthread_mutex_lock(&c->mu);
+        closed = c->closed;
+        pthread_mutex_unlock(&c->mu);
+        if (!closed)
+            dtm__client_collect(c);
+    }
     real_deadline = dtm__mono_ms() + timeout_ms;
     pthread_mutex_lock(&c->mu);
     if (c->closed) {

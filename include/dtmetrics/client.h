@@ -149,6 +149,14 @@ typedef struct dtm_client_options {
         NULL to leave the dimension out. */
     dtm_serializer_options serializer;
 
+    /* ---- instruments (<dtmetrics/metrics.h>) ---- */
+    /** Live series at most (counters, gauges, summaries); further ones are
+        refused with DTM_EFULL and counted.  Default 10000. */
+    size_t max_series;
+    /** A series whose handles are all released and that had nothing to say
+        for this many collections is removed.  Default 10; 0: never. */
+    unsigned series_expiry_intervals;
+
     /* ---- diagnostics ---- */
     dtm_log_fn log_fn;           /**< NULL: silent */
     void *log_userdata;
