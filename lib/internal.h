@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dtmetrics.h"
 
@@ -65,8 +66,16 @@ static inline void dtm__writer_init(dtm__writer *w, char *buf, size_t cap_with_n
     w->units = 0;
 }
 
-/* ASCII or known-unit text. */
-void dtm__writer_put(dtm__writer *w, const char *s, size_t n, size_t units);
+/* Text whose UTF-16 units the caller knows.  Once something did not fit,
+   len stays above cap and nothing more is written: the result is discarded,
+   only its length is reported. */
+static inline void dtm__writer_put(dtm__writer *w, const char *s, size_t n, size_t units)
+{
+    if (DTM__LIKELY(w->len + n <= w->cap))
+        memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->units += units;
+}
 static inline void dtm__writer_putc(dtm__writer *w, char c)
 {
     if (DTM__LIKELY(w->len < w->cap))

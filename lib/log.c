@@ -31,16 +31,6 @@ dtm_log_level dtm__once_level(int *flag)
     return __atomic_exchange_n(flag, 1, __ATOMIC_RELAXED) ? DTM_LOG_DEBUG : DTM_LOG_WARN;
 }
 
-void dtm__writer_put(dtm__writer *w, const char *s, size_t n, size_t units)
-{
-    /* Once something did not fit, len stays above cap and nothing more is
-       written: the result is discarded, only its length is reported. */
-    if (DTM__LIKELY(w->len + n <= w->cap))
-        memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->units += units;
-}
-
 dtm_status dtm__writer_finish(dtm__writer *w, size_t *out_len)
 {
     *out_len = w->len;

@@ -321,7 +321,7 @@ dtm_status dtm__serializer_key(const dtm_serializer *s, const char *name, size_t
     dtm_status st;
     if (name_len == 0)
         return DTM_EKEY; /* even with a prefix (spec 9) */
-    *key = s->key_base;
+    dtm__mkey_copy(key, &s->key_base);
     dtm__mkey_feed(key, name, name_len);
     st = dtm__mkey_status(key);
     if (st != DTM_OK)
