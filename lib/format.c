@@ -357,11 +357,20 @@ static inline unsigned put_17_digits(char *p, uint64_t f)
  */
 static size_t layout(uint64_t f, int e, char *out)
 {
-    unsigned n = count_digits(f), sig;
-    int x = e + (int)n - 1; /* value = d.ddd * 10^x */
+    unsigned n, sig;
+    int x;
     size_t len;
 
-    f *= pow10_u64[17 - n]; /* now exactly 17 digits */
+    /* pad f to exactly 17 digits; a normal double has 16 or 17 */
+    if (DTM__LIKELY(f >= UINT64_C(1000000000000000))) {
+        int short16 = f < UINT64_C(10000000000000000);
+        n = 17u - (unsigned)short16;
+        f = short16 ? f * 10 : f;
+    } else {
+        n = count_digits(f);
+        f *= pow10_u64[17 - n];
+    }
+    x = e + (int)n - 1; /* value = d.ddd * 10^x */
     if (x >= 0 && x < 7) {
         /* copies of fixed size (no call, no loop); bytes past the end are
            scratch */

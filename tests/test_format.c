@@ -13,7 +13,7 @@
 #include "norm.h"
 #include "testutil.h"
 
-/* The same formatter built without unsigned __int128 (format_portable.c). */
+/* The same formatter built with its portable code paths (format_portable.c). */
 size_t dtm__fmt_double_portable(double v, char *out);
 
 /* ---- helpers ---- */

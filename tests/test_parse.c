@@ -947,8 +947,7 @@ START_TEST(random_mutations)
     static const char *seeds[] = {
         "prefix.name,dim1=val1,d2=\"a b\\\"c\" gauge,min=1.5,max=2.5,sum=4,count=2 1616580000123",
         "metric1,key=\\ \\,\\=\\\\ count,delta=123 1620392690261",
-        "#prefix.name gauge dt.meta.description=\"my \\\"d\\\"\",dt.meta.unit=unit,"
-        "dt.meta.displayName=d",
+        "#p.name gauge dt.meta.description=\"my \\\"d\\\"\",dt.meta.unit=u,dt.meta.displayName=d",
         "k,a=\xc3\xa4\xf0\x9f\x98\x80 -1.0E-5",
     };
     static const char bytes[] = ",= .\"\\#-e0\t\r\x80\xc3";
