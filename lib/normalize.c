@@ -617,7 +617,8 @@ int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__write
     const unsigned char *p = (const unsigned char *)in;
     size_t cs, ce, i, units = 0, idx, save_len, save_units;
     unsigned flags = 0;
-    int quoted, emitted = 0, last_bs = 0;
+    int quoted, emitted = 0;
+    size_t bs_run = 0; /* literal backslashes at the end of the output */
 
     if (n == 0 || (n == 2 && p[0] == '"' && p[1] == '"'))
         return 0;
@@ -677,7 +678,7 @@ int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__write
                 dtm__writer_putc(w, '\\');
                 dtm__writer_putc(w, c == '\n' ? 'n' : '"');
                 emitted++;
-                last_bs = 0;
+                bs_run = 0;
             } else if (c == '\\' && bs_before_quote(p, i + 1, ce)) {
                 /* D7: dropped (it still uses budget, like other drops) */
             } else if (!(cls & V_CTRL)) {
@@ -685,7 +686,7 @@ int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__write
                     break;
                 dtm__writer_putc(w, (char)c);
                 emitted++;
-                last_bs = c == '\\';
+                bs_run = c == '\\' ? bs_run + 1 : 0;
             }
             idx++;
             i++;
@@ -698,18 +699,18 @@ int dtm__norm_meta_string(const char *in, size_t n, size_t max_units, dtm__write
                     break;
                 dtm__writer_put(w, in + i, adv, u);
                 emitted++;
-                last_bs = 0;
+                bs_run = 0;
             }
             idx += u;
             i += adv;
         }
     }
-    if (last_bs) {
-        /* cut by the budget right after a backslash: it would escape the
-           closing quote (D7) */
-        w->len--;
-        w->units--;
-        emitted--;
+    if (bs_run) {
+        /* cut by the budget inside a run of backslashes: the run would stand
+           before the closing quote (D7) */
+        w->len -= bs_run;
+        w->units -= bs_run;
+        emitted -= (int)bs_run;
     }
     if (!emitted) {
         /* '""' carries nothing: take back the opening quote */

@@ -318,7 +318,8 @@ static int next_kept_is_quote_or_end(const uint32_t *cps, size_t i, size_t end)
 size_t ref_meta_string(const unsigned char *in, size_t n, size_t max_units, char *out)
 {
     size_t k, i, len = 0, first, end, content_units = 0, idx;
-    int quoted, bad = 0, worthy = 0, emitted = 0, last_bs = 0;
+    int quoted, bad = 0, worthy = 0, emitted = 0;
+    size_t bs_run = 0;
     uint32_t *cps;
 
     if (n == 0)
@@ -359,7 +360,7 @@ size_t ref_meta_string(const unsigned char *in, size_t n, size_t max_units, char
             out[len++] = '\\';
             out[len++] = c == '\n' ? 'n' : '"';
             emitted++;
-            last_bs = 0;
+            bs_run = 0;
         } else if (c == '\\' && next_kept_is_quote_or_end(cps, i + 1, end)) {
             /* D7: dropped */
         } else if (!meta_bad(c)) {
@@ -367,15 +368,13 @@ size_t ref_meta_string(const unsigned char *in, size_t n, size_t max_units, char
                 break;
             len += put_cp(c, out + len);
             emitted++;
-            last_bs = c == '\\';
+            bs_run = c == '\\' ? bs_run + 1 : 0;
         }
         idx += units_of(c);
     }
     free(cps);
-    if (last_bs) { /* D7: never a backslash before the closing quote */
-        len--;
-        emitted--;
-    }
+    len -= bs_run; /* D7: never a backslash before the closing quote */
+    emitted -= (int)bs_run;
     if (!emitted)
         return REF_NONE;
     out[len++] = '"';
