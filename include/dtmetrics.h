@@ -12,6 +12,6 @@
 #include "dtmetrics/line.h"
 #include "dtmetrics/parse.h"
 #include "dtmetrics/client.h"
-/* metrics.h joins once the client lands */
+#include "dtmetrics/metrics.h"
 
 #endif /* DTMETRICS_H */

@@ -44,13 +44,14 @@
 
 #if defined(__SIZEOF_INT128__) && !defined(DTM_FORMAT_NO_INT128)
 #define DTM__HAVE_INT128 1
+__extension__ typedef unsigned __int128 u128; /* quiet under -pedantic */
 #endif
 
 /* Returns the low 64 bits of a * b and stores the high 64 bits in *hi. */
 static inline uint64_t mul_64x64(uint64_t a, uint64_t b, uint64_t *hi)
 {
 #ifdef DTM__HAVE_INT128
-    unsigned __int128 p = (unsigned __int128)a * b;
+    u128 p = (u128)a * b;
     *hi = (uint64_t)(p >> 64);
     return (uint64_t)p;
 #else
@@ -391,7 +392,7 @@ static size_t layout(uint64_t f, int e, char *out)
     {
         char tmp[8] = {0};
         unsigned hundreds = (unsigned)x / 100, rest = (unsigned)x - hundreds * 100;
-        unsigned nx = 1 + (x >= 10) + (x >= 100);
+        unsigned nx = 1u + (unsigned)(x >= 10) + (unsigned)(x >= 100);
         tmp[0] = (char)('0' + hundreds);
         put_pair(tmp + 1, rest);
         memcpy(out + len, tmp + 3 - nx, 4);

@@ -10,7 +10,8 @@
  * The problem reported is the one at the smallest offset; on a tie the text
  * pass wins ("invalid UTF-8" says more than "invalid character").
  *
- * Numbers are read by parsenum.c (exact, independent of LC_NUMERIC).
+ * Metadata lines are read by parsemeta.c, numbers by parsenum.c (exactly,
+ * independent of LC_NUMERIC).
  *
  * Pure, reentrant, allocation-free.
  */
@@ -18,7 +19,7 @@
 
 #include <string.h>
 
-#include "internal.h"
+#include "lineparse.h"
 #include "parsenum.h"
 
 #define MAX_KEY DTM_MAX_METRIC_KEY_LEN
@@ -27,29 +28,7 @@
 #define MAX_DIMS DTM_MAX_DIMENSIONS
 #define MAX_LINE DTM_MAX_LINE_LEN
 
-/* ---- parse state ---- */
-
-typedef struct pctx {
-    const unsigned char *s;
-    size_t len;
-    const char *err;   /* first problem found by the structural pass */
-    size_t err_at;
-    dtm_status status; /* DTM_ESYNTAX, or DTM_ENOMEM (see parsenum.h) */
-} pctx;
-
-static int fail(pctx *c, size_t at, const char *msg)
-{
-    c->err = msg;
-    c->err_at = at;
-    return -1;
-}
-
-/* ---- ASCII classes (explicit ranges: no locale) ---- */
-
-static int is_digit(unsigned ch) { return ch - '0' < 10u; }
-static int is_lower(unsigned ch) { return ch - 'a' < 26u; }
-static int is_upper(unsigned ch) { return ch - 'A' < 26u; }
-static int is_alpha(unsigned ch) { return is_lower(ch) || is_upper(ch); }
+/* ---- characters ---- */
 
 /* First character of a metric key. */
 static int mk_first(unsigned ch) { return is_alpha(ch) || ch == '_'; }
@@ -60,28 +39,9 @@ static int mk_body(unsigned ch) { return mk_section(ch) || ch == '-'; }
 /* First character of a dimension key section. */
 static int dk_first(unsigned ch) { return is_lower(ch) || ch == '_'; }
 /* Any other dimension key character. */
-static int dk_body(unsigned ch) { return dk_first(ch) || is_digit(ch) || ch == '-' || ch == ':'; }
-
-static int is_unit_char(unsigned ch)
+static int dk_body(unsigned ch)
 {
-    return is_alpha(ch) || is_digit(ch) || ch == '%' || ch == '[' || ch == ']' || ch == '{' ||
-           ch == '}' || ch == '/' || ch == '_';
-}
-
-/* A control character starts at s[i]: C0, DEL, or C1 (U+0080-U+009F, C2 80..C2 9F). */
-static int is_control_at(const pctx *c, size_t i)
-{
-    unsigned ch = c->s[i];
-    if (ch < 0x20 || ch == 0x7F)
-        return 1;
-    return ch == 0xC2 && i + 1 < c->len && c->s[i + 1] >= 0x80 && c->s[i + 1] <= 0x9F;
-}
-
-/* UTF-16 units contributed by one byte of well-formed UTF-8: 1 for a lead or
-   ASCII byte, 2 for the lead byte of a 4-byte sequence, 0 for continuations. */
-static size_t byte_units(unsigned ch)
-{
-    return (size_t)((ch & 0xC0) != 0x80) + (size_t)(ch >= 0xF0);
+    return dk_first(ch) || is_digit(ch) || ch == '-' || ch == ':';
 }
 
 /* Reason for a character that may not appear in a key. */
@@ -172,24 +132,8 @@ static void scan_text(const unsigned char *s, size_t len, size_t limit, size_t *
 
 /* ---- numbers ---- */
 
-/* 1 if s[0..n) starts with "nan" or "inf", in any case. */
-static int starts_nan_inf(const unsigned char *s, size_t n)
-{
-    static const char nan[] = "nan", inf[] = "inf";
-    int is_nan = 1, is_inf = 1;
-    size_t k;
-    if (n < 3)
-        return 0;
-    for (k = 0; k < 3; k++) {
-        unsigned ch = s[k] | 0x20; /* ASCII letters only: fold to lower case */
-        is_nan &= ch == (unsigned char)nan[k];
-        is_inf &= ch == (unsigned char)inf[k];
-    }
-    return is_nan || is_inf;
-}
-
 /* A number s[start..end) into *out, or the reason and where it fails. */
-static int parse_number(pctx *c, size_t start, size_t end, double *out)
+static int parse_number(dtm__pctx *c, size_t start, size_t end, double *out)
 {
     const char *why = NULL;
     size_t at = 0;
@@ -202,7 +146,7 @@ static int parse_number(pctx *c, size_t start, size_t end, double *out)
 }
 
 /* A decimal integer s[start..end) into *out (summary count, timestamp). */
-static int parse_int64(pctx *c, size_t start, size_t end, int allow_sign, const char *not_int,
+static int parse_int64(dtm__pctx *c, size_t start, size_t end, int allow_sign, const char *not_int,
                        const char *too_big, int64_t *out)
 {
     size_t at = 0;
@@ -215,7 +159,7 @@ static int parse_int64(pctx *c, size_t start, size_t end, int allow_sign, const 
 /* ---- keys ---- */
 
 /* A metric key from pos up to ',' or ' ' or the end; *end gets where it stops. */
-static int parse_metric_key(pctx *c, size_t pos, size_t *end)
+int dtm__parse_metric_key(dtm__pctx *c, size_t pos, size_t *end)
 {
     const unsigned char *s = c->s;
     size_t start = pos;
@@ -250,22 +194,25 @@ static int parse_metric_key(pctx *c, size_t pos, size_t *end)
         return fail(c, pos, "metric key is empty");
     if (section_start)
         return fail(c, pos - 1, "metric key ends with '.'");
-    if (pos - start >= 3 && s[start] == 'd' && s[start + 1] == 't' && s[start + 2] == '.')
+    if (pos - start >= 3 && memcmp(s + start, "dt.", 3) == 0)
         return fail(c, start, "metric keys starting with 'dt.' are reserved");
     *end = pos;
     return 0;
 }
 
-/* A dimension key from pos up to '='; *end gets the position of the '='. */
-static int parse_dim_key(pctx *c, size_t pos, size_t *end)
+/* A dimension key from pos up to '='; *end gets the position of the '=',
+   *hash a hash of the key (for the duplicate check). */
+static int parse_dim_key(dtm__pctx *c, size_t pos, size_t *end, uint32_t *hash)
 {
     const unsigned char *s = c->s;
     size_t start = pos;
     int section_start = 1;
+    uint32_t h = 2166136261u;
     for (; pos < c->len; pos++) {
         unsigned ch = s[pos];
         if (ch == '=' || ch == ',' || ch == ' ')
             break;
+        h = (h ^ ch) * 16777619u;
         if (pos - start >= MAX_DIM_KEY)
             return fail(c, pos, "dimension key is longer than 100 characters");
         if (ch == '.') {
@@ -295,12 +242,13 @@ static int parse_dim_key(pctx *c, size_t pos, size_t *end)
     if (pos == c->len || s[pos] != '=')
         return fail(c, pos, "dimension has no '=' and value");
     *end = pos;
+    *hash = h;
     return 0;
 }
 
 /* ---- dimension values ---- */
 
-static int parse_dim_value(pctx *c, size_t pos, size_t *end)
+static int parse_dim_value(dtm__pctx *c, size_t pos, size_t *end)
 {
     const unsigned char *s = c->s;
     size_t start = pos, units = 0;
@@ -319,7 +267,8 @@ static int parse_dim_value(pctx *c, size_t pos, size_t *end)
                 if (pos + 1 == c->len)
                     return fail(c, start, "quoted dimension value is not closed");
                 if (s[pos + 1] != '"' && s[pos + 1] != '\\')
-                    return fail(c, pos, "bad escape in a quoted dimension value (only \\\" and \\\\)");
+                    return fail(c, pos,
+                                "bad escape in a quoted dimension value (only \\\" and \\\\)");
                 units += 2;
                 pos++;
             } else if (is_control_at(c, pos)) {
@@ -350,7 +299,8 @@ static int parse_dim_value(pctx *c, size_t pos, size_t *end)
                 return fail(c, pos, "dimension value ends with a lone backslash");
             nx = s[pos + 1];
             if (nx != ',' && nx != '=' && nx != ' ' && nx != '\\' && nx != '"')
-                return fail(c, pos, "bad escape in a dimension value (only \\, \\= \\space \\\\ \\\")");
+                return fail(c, pos,
+                            "bad escape in a dimension value (only \\, \\= \\space \\\\ \\\")");
             units += 2;
             pos++;
         } else if (ch == '=') {
@@ -375,20 +325,15 @@ static int parse_dim_value(pctx *c, size_t pos, size_t *end)
 
 /* ---- payloads ---- */
 
-static int has_prefix(const pctx *c, size_t pos, size_t end, const char *p, size_t n)
-{
-    return end - pos >= n && memcmp(c->s + pos, p, n) == 0;
-}
-
 /* Position of the next ',' in [pos, end), or end. */
-static size_t next_comma(const pctx *c, size_t pos, size_t end)
+static size_t next_comma(const dtm__pctx *c, size_t pos, size_t end)
 {
     const void *p = pos < end ? memchr(c->s + pos, ',', end - pos) : NULL;
     return p ? (size_t)((const unsigned char *)p - c->s) : end;
 }
 
 /* Summary fields "min=..,max=..,sum=..,count=.." in [pos, end). */
-static int parse_summary(pctx *c, size_t pos, size_t end, dtm_parse_result *r)
+static int parse_summary(dtm__pctx *c, size_t pos, size_t end, dtm_parse_result *r)
 {
     static const char *const names[4] = {"min", "max", "sum", "count"};
     static const char *const missing[4] = {"summary has no min", "summary has no max",
@@ -450,13 +395,14 @@ static int parse_summary(pctx *c, size_t pos, size_t end, dtm_parse_result *r)
 }
 
 /* The payload of a data line in [pos, end): end is the next space or the end. */
-static int parse_payload(pctx *c, size_t pos, size_t end, dtm_parse_result *r)
+static int parse_payload(dtm__pctx *c, size_t pos, size_t end, dtm_parse_result *r)
 {
     const unsigned char *s = c->s;
     unsigned ch;
     size_t q;
     if (pos == end)
-        return fail(c, pos, pos == c->len ? "line has no payload" : "more than one space between parts");
+        return fail(c, pos,
+                    pos == c->len ? "line has no payload" : "more than one space between parts");
     if (has_prefix(c, pos, end, "gauge,", 6)) {
         pos += 6;
         q = pos;
@@ -477,7 +423,8 @@ static int parse_payload(pctx *c, size_t pos, size_t end, dtm_parse_result *r)
         return parse_number(c, pos + 6, end, &r->value);
     }
     ch = s[pos];
-    if (is_digit(ch) || ch == '-' || ch == '+' || ch == '.' || starts_nan_inf(s + pos, end - pos)) {
+    if (is_digit(ch) || ch == '-' || ch == '+' || ch == '.' ||
+        dtm__starts_nan_inf((const char *)s + pos, end - pos)) {
         r->kind = DTM_LINE_GAUGE;
         return parse_number(c, pos, end, &r->value);
     }
@@ -486,195 +433,86 @@ static int parse_payload(pctx *c, size_t pos, size_t end, dtm_parse_result *r)
         return fail(c, end, "payload type must be followed by ',' and the value");
     if (ch == '\t')
         return fail(c, pos, "a tab is not allowed (parts are separated by one space)");
-    return fail(c, pos, "unknown payload (expected gauge,<value>, count,delta=<value> or a number)");
-}
-
-/* ---- metadata lines ---- */
-
-/* A metadata string value (description, displayName) from pos; *end gets the
-   position after it (',' or the end). */
-static int parse_meta_string(pctx *c, size_t pos, size_t max_units, const char *too_long,
-                             size_t *end)
-{
-    const unsigned char *s = c->s;
-    size_t start = pos, units = 0;
-    if (pos < c->len && s[pos] == '"') {
-        for (pos++;; pos++) {
-            unsigned ch;
-            size_t at = pos;
-            if (pos == c->len)
-                return fail(c, start, "quoted metadata value is not closed");
-            ch = s[pos];
-            if (ch == '"')
-                break;
-            if (ch == '\\' && pos + 1 < c->len && (s[pos + 1] == '"' || s[pos + 1] == 'n') &&
-                pos + 2 != c->len) {
-                pos++; /* \" or \n: one character (a \" whose quote ends the line is a
-                          literal backslash and the closing quote) */
-                units++;
-            } else if (is_control_at(c, pos)) {
-                return fail(c, pos, "metadata value has a control character");
-            } else {
-                units += byte_units(ch);
-            }
-            if (units > max_units)
-                return fail(c, at, too_long);
-        }
-        if (pos - start == 1)
-            return fail(c, start, "metadata value is empty");
-        pos++;
-        if (pos < c->len && s[pos] != ',')
-            return fail(c, pos, "unexpected character after a quoted metadata value");
-        *end = pos;
-        return 0;
-    }
-    for (; pos < c->len && s[pos] != ','; pos++) {
-        unsigned ch = s[pos];
-        if (ch == ' ' || ch == '=' || ch == '"' || ch == '\\')
-            return fail(c, pos, "metadata value with a space, '=', '\"' or '\\' must be quoted");
-        if (is_control_at(c, pos))
-            return fail(c, pos, "metadata value has a control character");
-        units += byte_units(ch);
-        if (units > max_units)
-            return fail(c, pos, too_long);
-    }
-    if (pos == start)
-        return fail(c, pos, "metadata value is empty");
-    *end = pos;
-    return 0;
-}
-
-static int parse_meta_unit(pctx *c, size_t pos, size_t *end)
-{
-    const unsigned char *s = c->s;
-    int quoted = pos < c->len && s[pos] == '"';
-    size_t start = pos + (size_t)quoted;
-    for (pos = start; pos < c->len && s[pos] != ',' && s[pos] != '"'; pos++) {
-        if (pos - start >= DTM_MAX_UNIT_LEN)
-            return fail(c, pos, "metadata unit is longer than 63 characters");
-        if (!is_unit_char(s[pos]))
-            return fail(c, pos, "metadata unit has an invalid character (allowed: A-Z a-z 0-9 % [ ] { } / _)");
-    }
-    if (pos == start)
-        return fail(c, pos, "metadata unit is empty");
-    if (quoted) {
-        if (pos == c->len || s[pos] != '"')
-            return fail(c, start - 1, "quoted metadata value is not closed");
-        pos++;
-        if (pos < c->len && s[pos] != ',')
-            return fail(c, pos, "unexpected character after a quoted metadata value");
-    } else if (pos < c->len && s[pos] == '"') {
-        return fail(c, pos, "metadata unit has an invalid character (allowed: A-Z a-z 0-9 % [ ] { } / _)");
-    }
-    *end = pos;
-    return 0;
-}
-
-/* "#key gauge|count dt.meta.x=v[,dt.meta.y=w...]" */
-static int parse_metadata(pctx *c, dtm_parse_result *r)
-{
-    const unsigned char *s = c->s;
-    size_t pos, ke;
-    if (parse_metric_key(c, 1, &ke) != 0)
-        return -1;
-    if (ke == c->len || s[ke] == ',')
-        return fail(c, ke, ke == c->len ? "metadata line has no type and properties"
-                                        : "metadata line cannot have dimensions");
-    r->key = (const char *)s + 1;
-    r->key_len = ke - 1;
-    pos = ke + 1;
-    r->payload = (const char *)s + pos;
-    r->payload_len = c->len - pos;
-    if (has_prefix(c, pos, c->len, "gauge ", 6))
-        r->metadata_type = DTM_LINE_GAUGE;
-    else if (has_prefix(c, pos, c->len, "count ", 6))
-        r->metadata_type = DTM_LINE_COUNTER;
-    else if (pos < c->len && s[pos] == ' ')
-        return fail(c, pos, "more than one space between parts");
-    else
-        return fail(c, pos, "metadata type must be 'gauge' or 'count' followed by one space");
-    pos += 6;
-    if (pos == c->len)
-        return fail(c, pos, "metadata line has no properties");
-    for (;;) {
-        size_t eq, end;
-        int rc;
-        if (s[pos] == ' ')
-            return fail(c, pos, "more than one space between parts");
-        for (eq = pos; eq < c->len && s[eq] != '=' && s[eq] != ','; eq++)
-            ;
-        if (eq == c->len || s[eq] != '=')
-            return fail(c, pos, "metadata property has no '=' and value");
-#define IS_PROP(name) (eq - pos == sizeof(name) - 1 && memcmp(s + pos, name, eq - pos) == 0)
-        if (IS_PROP("dt.meta.description"))
-            rc = parse_meta_string(c, eq + 1, DTM_MAX_DESCRIPTION_LEN,
-                                   "metadata description is longer than 65,535 UTF-16 units", &end);
-        else if (IS_PROP("dt.meta.displayName") || IS_PROP("dt.meta.displayname"))
-            rc = parse_meta_string(c, eq + 1, DTM_MAX_DISPLAY_NAME_LEN,
-                                   "metadata display name is longer than 300 UTF-16 units", &end);
-        else if (IS_PROP("dt.meta.unit"))
-            rc = parse_meta_unit(c, eq + 1, &end);
-        else
-            return fail(c, pos, "unknown metadata property (expected dt.meta.description, "
-                                "dt.meta.unit or dt.meta.displayName)");
-#undef IS_PROP
-        if (rc != 0)
-            return -1;
-        if (end == c->len)
-            break;
-        pos = end + 1; /* past the ',' */
-        if (pos < c->len && s[pos] == ' ')
-            pos++; /* "dt.meta.a=x, dt.meta.b=y" as in the documentation */
-        if (pos == c->len)
-            return fail(c, pos, "line ends after ','");
-    }
-    r->kind = DTM_LINE_METADATA;
-    if (r->key_len < 3)
-        r->warnings |= DTM_PARSE_WARN_SHORT_KEY;
-    return 0;
+    return fail(c, pos,
+                "unknown payload (expected gauge,<value>, count,delta=<value> or a number)");
 }
 
 /* ---- data lines ---- */
 
-static int parse_data_line(pctx *c, dtm_parse_result *r)
+/* The dimension keys of a line, for the duplicate check: a 256-bit filter of
+   their hashes, so that the keys are only compared on a filter hit. */
+typedef struct dimkeys {
+    size_t at[MAX_DIMS], len[MAX_DIMS];
+    uint32_t hash[MAX_DIMS];
+    uint64_t filter[4];
+    size_t n;
+} dimkeys;
+
+/* Record the key s[at..at+len) (d->n < MAX_DIMS); 1 if it was seen before. */
+static int dimkeys_add(dimkeys *d, const unsigned char *s, size_t at, size_t len, uint32_t hash)
+{
+    unsigned bit = hash >> 24;
+    uint64_t mask = UINT64_C(1) << (bit & 63);
+    int dup = 0;
+    size_t j;
+    if (d->filter[bit >> 6] & mask) {
+        for (j = 0; j < d->n && !dup; j++)
+            dup = d->hash[j] == hash && d->len[j] == len && memcmp(s + d->at[j], s + at, len) == 0;
+    }
+    d->filter[bit >> 6] |= mask;
+    d->at[d->n] = at;
+    d->len[d->n] = len;
+    d->hash[d->n] = hash;
+    d->n++;
+    return dup;
+}
+
+/* Position of the next ' ' at or after pos, or the end of the line. */
+static size_t next_space(const dtm__pctx *c, size_t pos)
+{
+    const void *p = pos < c->len ? memchr(c->s + pos, ' ', c->len - pos) : NULL;
+    return p ? (size_t)((const unsigned char *)p - c->s) : c->len;
+}
+
+/* "key[,k=v...] payload[ timestamp]" */
+static int parse_data_line(dtm__pctx *c, dtm_parse_result *r)
 {
     const unsigned char *s = c->s;
-    size_t dk[MAX_DIMS], dl[MAX_DIMS]; /* dimension keys, for the duplicate check */
-    size_t pos, ke, pe, n = 0, i, j;
+    dimkeys dims;
+    size_t pos, ke, pe;
 
     if (s[0] == ' ')
         return fail(c, 0, "line starts with a space");
-    if (parse_metric_key(c, 0, &ke) != 0)
+    if (dtm__parse_metric_key(c, 0, &ke) != 0)
         return -1;
     r->key = (const char *)s;
     r->key_len = ke;
     pos = ke;
+    dims.n = 0;
+    memset(dims.filter, 0, sizeof dims.filter);
     if (pos < c->len && s[pos] == ',') {
         r->dimensions = (const char *)s + pos + 1;
         while (pos < c->len && s[pos] == ',') {
             size_t eq;
+            uint32_t hash;
             pos++;
-            if (n == MAX_DIMS)
+            if (dims.n == MAX_DIMS)
                 return fail(c, pos, "more than 50 dimensions");
-            if (parse_dim_key(c, pos, &eq) != 0)
+            if (parse_dim_key(c, pos, &eq, &hash) != 0)
                 return -1;
-            dk[n] = pos;
-            dl[n] = eq - pos;
-            n++;
+            if (dimkeys_add(&dims, s, pos, eq - pos, hash))
+                r->warnings |= DTM_PARSE_WARN_DUPLICATE_DIMENSION;
             if (parse_dim_value(c, eq + 1, &pos) != 0)
                 return -1;
         }
         r->dimensions_len = pos - (size_t)(r->dimensions - (const char *)s);
     }
-    r->n_dimensions = n;
+    r->n_dimensions = dims.n;
     if (pos == c->len)
         return fail(c, pos, "line has no payload");
     /* s[pos] == ' ' here: keys and values stop only at ',', ' ' or the end */
     pos++;
-    {
-        const void *sp = pos < c->len ? memchr(s + pos, ' ', c->len - pos) : NULL;
-        pe = sp ? (size_t)((const unsigned char *)sp - s) : c->len;
-    }
+    pe = next_space(c, pos);
     r->payload = (const char *)s + pos;
     r->payload_len = pe - pos;
     if (parse_payload(c, pos, pe, r) != 0)
@@ -685,10 +523,7 @@ static int parse_data_line(pctx *c, dtm_parse_result *r)
             return fail(c, pe, "line ends with a space");
         if (s[ts] == ' ')
             return fail(c, ts, "more than one space between parts");
-        {
-            const void *sp = memchr(s + ts, ' ', c->len - ts);
-            te = sp ? (size_t)((const unsigned char *)sp - s) : c->len;
-        }
+        te = next_space(c, ts);
         if (parse_int64(c, ts, te, 0, "timestamp is not a number", "timestamp is out of range",
                         &r->timestamp_ms) != 0)
             return -1;
@@ -701,14 +536,7 @@ static int parse_data_line(pctx *c, dtm_parse_result *r)
         r->min = r->max = r->sum = r->value;
         r->count = 1;
     }
-    if (ke < 3)
-        r->warnings |= DTM_PARSE_WARN_SHORT_KEY;
-    for (i = 1; i < n && !(r->warnings & DTM_PARSE_WARN_DUPLICATE_DIMENSION); i++)
-        for (j = 0; j < i; j++)
-            if (dl[i] == dl[j] && memcmp(s + dk[i], s + dk[j], dl[i]) == 0) {
-                r->warnings |= DTM_PARSE_WARN_DUPLICATE_DIMENSION;
-                break;
-            }
+    key_warnings(r);
     return 0;
 }
 
@@ -716,7 +544,7 @@ static int parse_data_line(pctx *c, dtm_parse_result *r)
 
 dtm_status dtm_parse_line(const char *line, size_t len, dtm_parse_result *res)
 {
-    pctx c;
+    dtm__pctx c;
     size_t i, bad_at, long_at, best_at;
     const char *best;
     int meta, rc;
@@ -738,7 +566,7 @@ dtm_status dtm_parse_line(const char *line, size_t len, dtm_parse_result *res)
     meta = line[0] == '#';
 
     scan_text(c.s, len, meta ? 0 : MAX_LINE, &bad_at, &long_at);
-    rc = meta ? parse_metadata(&c, res) : parse_data_line(&c, res);
+    rc = meta ? dtm__parse_metadata(&c, res) : parse_data_line(&c, res);
     if (rc == 0 && bad_at == SIZE_MAX && long_at == SIZE_MAX && line[len - 1] != '\r')
         return DTM_OK;
     if (rc != 0 && c.status == DTM_ENOMEM) {

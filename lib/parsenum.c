@@ -50,9 +50,9 @@ static locale_t c_locale(void)
     return l;
 }
 
-/* 1 if s[0..n) starts with "nan" or "inf", in any case. */
-static int starts_nan_inf(const unsigned char *s, size_t n)
+int dtm__starts_nan_inf(const char *str, size_t n)
 {
+    const unsigned char *s = (const unsigned char *)str;
     static const char nan[] = "nan", inf[] = "inf";
     int is_nan = 1, is_inf = 1;
     size_t k;
@@ -114,7 +114,7 @@ dtm_status dtm__parse_double(const char *str, size_t len, double *out, const cha
         neg = s[i] == '-';
         i++;
     }
-    if (starts_nan_inf(s + i, len - i))
+    if (dtm__starts_nan_inf(str + i, len - i))
         return bad(why, why_at, "NaN and Infinity are not allowed", i);
     int_beg = i;
     while (i < len && is_digit(s[i]))

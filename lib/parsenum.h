@@ -32,4 +32,8 @@ dtm_status dtm__parse_double(const char *s, size_t n, double *out, const char **
 dtm_status dtm__parse_int64(const char *s, size_t n, int allow_sign, int64_t *out,
                             size_t *bad_at);
 
+/* 1 if s[0..n) starts with "nan" or "inf" in any case (how NaN and
+   Infinity are usually spelled), else 0. */
+int dtm__starts_nan_inf(const char *s, size_t n);
+
 #endif /* DTMETRICS_PARSENUM_H */

@@ -135,10 +135,13 @@ static const ok_case ok_cases[] = {
     {"#name gauge dt.meta.description=\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"
      "\xf0\x9f\x91\xa7\xe2\x80\x8d\xf0\x9f\x91\xa7",
      M, 0, -1},
-    {"#name gauge dt.meta.description=\"a\\\"", M, 0, -1}, /* content a\ ends the line */
+    /* \" is an escaped quote, even before something that looks like a property */
+    {"#k gauge dt.meta.description=\"x\\\",dt.meta.unit=ms\",dt.meta.unit=s", M, 0, -1},
+    {"#k gauge dt.meta.description=\"x\\\",dt.meta.unit=bad unit\"", M, 0, -1},
     {"#name gauge dt.meta.description=\"a\\\\\"b\",dt.meta.unit=s", M, 0, -1},
     /* documentation examples */
-    {"workHours,team=\"devops\\\\bugfixing\",project=\"\\\"product\\\"_improvement\" 1000", G, 2, -1},
+    {"workHours,team=\"devops\\\\bugfixing\",project=\"\\\"product\\\"_improvement\" 1000",
+     G, 2, -1},
     {"mymetric,team=teamA,businessapp=hr 1000", G, 2, -1},
     {"mymetric,team=teamA,businessapp=hr 1000 1609459200000", G, 2, 1609459200000LL},
     {"cpu.temperature,hostname=hostA,cpu=1 55", G, 2, -1},
@@ -209,7 +212,8 @@ END_TEST
 
 START_TEST(result_members)
 {
-    static const char l1[] = "prefix.name,dim1=val1,dim2=\"a b\" gauge,min=1,max=3,sum=4,count=2 1616580000123";
+    static const char l1[] =
+        "prefix.name,dim1=val1,dim2=\"a b\" gauge,min=1,max=3,sum=4,count=2 1616580000123";
     static const char l2[] = "ab 42";
     static const char l3[] = "#name count dt.meta.unit=Byte";
     static const char l4[] = "m,a=1,b=2,a=3 count,delta=-2.5";
@@ -240,6 +244,11 @@ START_TEST(result_members)
     ck_assert_uint_eq(r.key_len, 4);
     ck_assert(memcmp(r.payload, "count dt.meta.unit=Byte", r.payload_len) == 0);
     ck_assert_uint_eq(r.warnings, 0);
+
+    check_ok("dtx gauge,1", 11, G, &r);
+    ck_assert_uint_eq(r.warnings, 0);
+    check_ok("dt gauge,1", 10, G, &r);
+    ck_assert_uint_eq(r.warnings, DTM_PARSE_WARN_SHORT_KEY);
 
     check_ok(l4, strlen(l4), C, &r);
     ck_assert(r.value == -2.5);
@@ -285,8 +294,6 @@ static const bad_case bad_cases[] = {
     {"a:b gauge,1", "a", "invalid character"},
     {"m\xc3\xa4 gauge,1", "m", "non-ASCII"},
     {"a=b gauge,1", "a", "invalid character"},
-    {"dt.foo gauge,1", "", "reserved"},
-    {"dt.foo,a=b count,delta=1", "", "reserved"},
     /* dimension keys */
     {"k,A=b gauge,1", "k,", "upper-case"},
     {"k,a.B=c gauge,1", "k,a.", "upper-case"},
@@ -415,7 +422,6 @@ static const bad_case bad_cases[] = {
     {"#", "#", "metric key is empty"},
     {"# k gauge dt.meta.unit=s", "#", "metric key is empty"},
     {"#1k gauge dt.meta.unit=s", "#", "must start with a letter"},
-    {"#dt.k gauge dt.meta.unit=s", "#", "reserved"},
     {"#k", "#k", "no type"},
     {"#k gauge", "#k ", "type must be"},
     {"#k gauge ", "#k gauge ", "no properties"},
@@ -432,17 +438,31 @@ static const bad_case bad_cases[] = {
     {"#k gauge dt.meta.unit=\"s", "#k gauge dt.meta.unit=", "not closed"},
     {"#k gauge dt.meta.unit=s\"", "#k gauge dt.meta.unit=s", "invalid character"},
     {"#k gauge dt.meta.unit=s,", "#k gauge dt.meta.unit=s,", "ends after ','"},
-    {"#k gauge dt.meta.unit=s,  dt.meta.description=x", "#k gauge dt.meta.unit=s, ", "more than one space"},
+    {"#k gauge dt.meta.unit=s,  dt.meta.description=x", "#k gauge dt.meta.unit=s, ",
+     "more than one space"},
     {"#k gauge dt.meta.description=a b", "#k gauge dt.meta.description=a", "must be quoted"},
     {"#k gauge dt.meta.description=a=b", "#k gauge dt.meta.description=a", "must be quoted"},
     {"#k gauge dt.meta.description=a\\b", "#k gauge dt.meta.description=a", "must be quoted"},
     {"#k gauge dt.meta.description=\"abc", "#k gauge dt.meta.description=", "not closed"},
     {"#k gauge dt.meta.description=\"\"", "#k gauge dt.meta.description=", "value is empty"},
     {"#k gauge dt.meta.description=", "#k gauge dt.meta.description=", "value is empty"},
-    {"#k gauge dt.meta.description=\"a\"b", "#k gauge dt.meta.description=\"a\"", "after a quoted metadata"},
-    {"#k gauge dt.meta.description=\"a\tb\"", "#k gauge dt.meta.description=\"a", "control character"},
+    {"#k gauge dt.meta.description=\"a\"b", "#k gauge dt.meta.description=\"a\"",
+     "after a quoted metadata"},
+    {"#k gauge dt.meta.description=\"a\tb\"", "#k gauge dt.meta.description=\"a",
+     "control character"},
     {"#k gauge dt.meta.displayName=a\x01", "#k gauge dt.meta.displayName=a", "control character"},
     {"#k gauge dt.meta.DisplayName=a", "#k gauge ", "unknown metadata property"},
+    {"#k gauge dt.meta.description=\"x\\\",dt.meta.unit=bad unit",
+     "#k gauge dt.meta.description=", "not closed"},
+    {"#k gauge dt.meta.description=\"x\\\",dt.meta.unit=s\"junk",
+     "#k gauge dt.meta.description=\"x\\\",dt.meta.unit=s\"", "after a quoted metadata"},
+    {"#k gauge dt.meta.description=\"a\\\"", "#k gauge dt.meta.description=", "not closed"},
+    {"#k gauge dt.meta.description=\"a\\\",dt.meta.unit=ms,dt.meta.displayName=\"a\\\"",
+     "#k gauge dt.meta.description=\"a\\\",dt.meta.unit=ms,dt.meta.displayName=\"",
+     "after a quoted metadata"},
+    {"dt.foo gauge,1", "", "reserved"},
+    {"dt.foo,a=b count,delta=1", "", "reserved"},
+    {"#dt.k gauge dt.meta.unit=s", "#", "reserved"},
 };
 
 START_TEST(invalid_lines)
@@ -628,6 +648,15 @@ START_TEST(dimension_count)
     char *p;
     check_ok(l, strlen(l), G, &r);
     ck_assert_uint_eq(r.n_dimensions, 50);
+    ck_assert_uint_eq(r.warnings & DTM_PARSE_WARN_DUPLICATE_DIMENSION, 0);
+    free(l);
+    l = dims_line(49, ",d0=again gauge,1"); /* a repeat after 49 others */
+    check_ok(l, strlen(l), G, &r);
+    ck_assert_uint_eq(r.n_dimensions, 50);
+    ck_assert_uint_ne(r.warnings & DTM_PARSE_WARN_DUPLICATE_DIMENSION, 0);
+    free(l);
+    l = dims_line(49, ",d0x=v gauge,1"); /* same prefix, other key */
+    check_ok(l, strlen(l), G, &r);
     ck_assert_uint_eq(r.warnings & DTM_PARSE_WARN_DUPLICATE_DIMENSION, 0);
     free(l);
     l = dims_line(51, " gauge,1");
@@ -918,7 +947,8 @@ START_TEST(random_mutations)
     static const char *seeds[] = {
         "prefix.name,dim1=val1,d2=\"a b\\\"c\" gauge,min=1.5,max=2.5,sum=4,count=2 1616580000123",
         "metric1,key=\\ \\,\\=\\\\ count,delta=123 1620392690261",
-        "#prefix.name gauge dt.meta.description=\"my \\\"d\\\"\",dt.meta.unit=unit,dt.meta.displayName=d",
+        "#prefix.name gauge dt.meta.description=\"my \\\"d\\\"\",dt.meta.unit=unit,"
+        "dt.meta.displayName=d",
         "k,a=\xc3\xa4\xf0\x9f\x98\x80 -1.0E-5",
     };
     static const char bytes[] = ",= .\"\\#-e0\t\r\x80\xc3";
@@ -955,7 +985,8 @@ END_TEST
 /* Random valid lines: always accepted, and the value is the printed double. */
 START_TEST(random_valid_lines)
 {
-    static const char *vals[] = {"v", "\\ ", "\\,", "\\=", "\\\\", "\\\"", "\xc3\xa9", "\xf0\x9f\x98\x80", "x-y"};
+    static const char *vals[] = {"v",   "\\ ", "\\,", "\\=", "\\\\", "\\\"", "\xc3\xa9",
+                                 "\xf0\x9f\x98\x80", "x-y"};
     char line[4096], num[64];
     long i;
     rng_state = UINT64_C(777);
@@ -976,10 +1007,12 @@ START_TEST(random_valid_lines)
         for (d = 0; d < nd; d++) {
             size_t nv = 1 + rnd() % 5;
             int quoted = (int)(rnd() % 3 == 0);
-            len += (size_t)snprintf(line + len, sizeof line - len, ",d%zu=%s", d, quoted ? "\"" : "");
-            for (k = 0; k < nv; k++)
-                len += (size_t)snprintf(line + len, sizeof line - len, "%s",
-                                        quoted ? "a, b=" : vals[rnd() % (sizeof vals / sizeof vals[0])]);
+            len += (size_t)snprintf(line + len, sizeof line - len, ",d%zu=%s", d,
+                                    quoted ? "\"" : "");
+            for (k = 0; k < nv; k++) {
+                const char *piece = quoted ? "a, b=" : vals[rnd() % (sizeof vals / sizeof vals[0])];
+                len += (size_t)snprintf(line + len, sizeof line - len, "%s", piece);
+            }
             if (quoted)
                 line[len++] = '"';
         }
@@ -1001,6 +1034,86 @@ START_TEST(random_valid_lines)
         ck_assert_uint_eq(r.n_dimensions, nd);
         ck_assert_msg(r.value == strtod(num, NULL), "%s: %.17g", line, r.value);
     }
+}
+END_TEST
+
+/* ---- round trip through the serializer ---- */
+
+/* A random string of nasty pieces: separators, escapes, quotes, controls,
+   non-ASCII, property names. */
+static void nasty(char *out, size_t cap)
+{
+    static const char *pieces[] = {"a", "Z", "0", " ", ",", "=", "\\", "\"", "\"\"", ".", "-",
+                                   ":", "\t", "\n", "\x01", "\x7f", "\xc2\x85", "\xc3\xa4",
+                                   "\xe2\x80\x8d", "\xf0\x9f\x98\x80", "\xff", "\xed\xa0\x80",
+                                   "dt.", ",dt.meta.unit=", "\\\"", "#"};
+    size_t len = 0, n = rnd() % 12, k;
+    for (k = 0; k < n; k++) {
+        const char *p = pieces[rnd() % (sizeof pieces / sizeof pieces[0])];
+        size_t pl = strlen(p);
+        if (len + pl + 1 > cap)
+            break;
+        memcpy(out + len, p, pl);
+        len += pl;
+    }
+    out[len] = '\0';
+}
+
+START_TEST(serializer_round_trip)
+{
+    char name[128], dk[4][128], dv[4][128], desc[128], disp[128], out[4096];
+    dtm_dimension dims[4];
+    dtm_serializer *s;
+    dtm_parse_result r;
+    dtm_status st;
+    size_t len, k;
+    long i, lines = 0;
+    ck_assert_int_eq(dtm_serializer_new(&s, NULL), DTM_OK);
+    rng_state = UINT64_C(4242);
+    for (i = 0; i < 20000; i++) {
+        nasty(name, sizeof name);
+        for (k = 0; k < 4; k++) {
+            nasty(dk[k], sizeof dk[k]);
+            nasty(dv[k], sizeof dv[k]);
+            if (rnd() % 4 == 0) { /* a value the caller quoted */
+                size_t n = strlen(dv[k]);
+                memmove(dv[k] + 1, dv[k], n);
+                dv[k][0] = '"';
+                dv[k][n + 1] = '"';
+                dv[k][n + 2] = '\0';
+            }
+            dims[k].key = dk[k];
+            dims[k].value = dv[k];
+        }
+        if (dtm_serialize_gauge(s, name, dims, 4, 1.5, 0, out, sizeof out, &len) == DTM_OK) {
+            ck_assert_msg(dtm_parse_line(out, len, &r) == DTM_OK, "<%s>: %s at %zu", out, r.error,
+                          r.error_offset);
+            lines++;
+        }
+        if (dtm_serialize_summary(s, name, dims, 4, 0, 0, 0, 0, 1700000000000, out, sizeof out,
+                                  &len) == DTM_OK)
+            ck_assert_msg(dtm_parse_line(out, len, &r) == DTM_OK, "<%s>: %s at %zu", out, r.error,
+                          r.error_offset);
+        nasty(desc, sizeof desc);
+        nasty(disp, sizeof disp);
+        if (rnd() % 4 == 0) {
+            size_t n = strlen(desc);
+            memmove(desc + 1, desc, n);
+            desc[0] = '"';
+            desc[n + 1] = '"';
+            desc[n + 2] = '\0';
+        }
+        st = dtm_serialize_metadata(s, name, (i % 2) ? DTM_METRIC_GAUGE : DTM_METRIC_COUNTER, desc,
+                                    (rnd() % 2) ? "ms" : NULL, disp, out, sizeof out, &len);
+        if (st == DTM_OK && len > 0) {
+            ck_assert_msg(dtm_parse_line(out, len, &r) == DTM_OK, "<%s>: %s at %zu", out, r.error,
+                          r.error_offset);
+            ck_assert_int_eq(r.kind, DTM_LINE_METADATA);
+            lines++;
+        }
+    }
+    ck_assert_int_gt(lines, 1000);
+    dtm_serializer_free(s);
 }
 END_TEST
 
@@ -1060,6 +1173,7 @@ int main(void)
     tcase_add_test(tc, random_bytes);
     tcase_add_test(tc, random_mutations);
     tcase_add_test(tc, random_valid_lines);
+    tcase_add_test(tc, serializer_round_trip);
     tcase_add_test(tc, threads);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -85,10 +85,12 @@ typedef struct dtm_parse_result {
  * - Metric key: ASCII; first character A-Z a-z _; every later section starts
  *   with A-Z a-z 0-9 _; other characters A-Z a-z 0-9 _ -; sections are
  *   separated by single dots (no empty, leading or trailing section); at most
- *   255 characters.  Keys starting with "dt." are rejected (reserved by the
- *   server).  Keys of 1 or 2 characters are accepted with
- *   DTM_PARSE_WARN_SHORT_KEY (the serializer writes "_" for an all-invalid
- *   name).
+ *   255 characters.  A later section may start with a digit ("a.0b"), as
+ *   the documentation allows (spec 13.2: one server rejected that in 2023).
+ *   Keys starting with "dt." are rejected (reserved; the server refuses
+ *   them and the serializer does not write them).  Keys of 1 or 2
+ *   characters are accepted with DTM_PARSE_WARN_SHORT_KEY (the serializer
+ *   writes "_" for an all-invalid name; the documentation asks for 3).
  * - Dimension key: a-z 0-9 _ - : and '.', every section starting with a-z or
  *   '_' (upper case is rejected, as the server does), no empty section, at
  *   most 100 characters.  Repeated keys are accepted (the server accepts
@@ -120,10 +122,11 @@ typedef struct dtm_parse_result {
  *   written dt.meta.displayname in the documentation; at most 300 units)
  *   and dt.meta.unit (1 to 63 of A-Z a-z 0-9 % [ ] { } / _).  Other names
  *   are rejected; repeated properties are accepted.  Values are plain (no
- *   space, ',', '=', '"' or '\\') or quoted; inside quotes \" is an escaped
- *   quote (unless its quote ends the line) and any other backslash is
- *   literal, as the serializer writes them.  Lengths count the content
- *   with \" and \n as one unit.
+ *   space, ',', '=', '"' or '\\') or quoted.  Inside quotes a backslash is
+ *   literal except in \" (a quote) and \n (a line feed), and the first '"'
+ *   without a backslash ends the value (the serializer never writes a
+ *   backslash before a quote: normalizer deviation D7).  Lengths count the
+ *   content with \" and \n as one unit.  No control characters.
  * - The whole line must be well-formed UTF-8; keys are ASCII.
  *
  * error_offset is the byte offset of the first problem (for a too-long part,
@@ -132,8 +135,8 @@ typedef struct dtm_parse_result {
  * Returns DTM_OK (res->kind says what it was, DTM_LINE_EMPTY included),
  * DTM_ESYNTAX (res->error and res->error_offset say why and where), or
  * DTM_EINVAL (res NULL, or line NULL with len > 0).  DTM_ENOMEM only if the
- * process-wide "C" locale object used to convert numbers could not be
- * created (glibc and musl never fail this).
+ * process-wide "C" locale object used to convert long numbers could not be
+ * created (glibc hands out a static one; a later call tries again).
  * Pure and thread-safe; allocation-free.
  */
 DTM_EXTERN dtm_status dtm_parse_line(const char *line, size_t len, dtm_parse_result *res);
