@@ -151,7 +151,7 @@ static int run_client(const char *url, long lines, double *secs, double *cpu,
 }
 
 /* ---- the recording path alone: serialize + queue, nothing sent ---- */
-static double run_record_only(long lines)
+static double run_record_only(long lines, double *cpu)
 {
     dtm_dimension defs[] = {{"service", "checkout"}, {"env", "prod"}, {"host", "web-01"}};
     dtm_client_options o;
@@ -171,6 +171,7 @@ static double run_record_only(long lines)
     if (dtm_client_new(&c, &o) != DTM_OK)
         return -1;
     t0 = now_s();
+    *cpu = cpu_s();
     for (i = 0; i < lines; i++) {
         dtm_dimension d[2];
         d[0].key = "method";
@@ -181,6 +182,7 @@ static double run_record_only(long lines)
                              ts + (i & 1023));
     }
     t0 = now_s() - t0;
+    *cpu = cpu_s() - *cpu;
     dtm_client_free(c);
     return t0;
 }
@@ -254,7 +256,7 @@ int main(int argc, char **argv)
 {
     long lines = 1000000, runs = 3, r;
     char emu_path[512], url[320];
-    double best = 1e9, best_cpu = 0, best_ceiling = 1e9, ceiling_cpu = 0, best_record = 1e9;
+    double best = 1e9, best_cpu = 0, best_ceiling = 1e9, ceiling_cpu = 0, best_record = 1e9, record_cpu = 0;
     dtm_client_statistics st;
     int i;
 
@@ -309,9 +311,11 @@ int main(int argc, char **argv)
             best = t;
             best_cpu = cpu;
         }
-        t = run_record_only(lines);
-        if (t > 0 && t < best_record)
+        t = run_record_only(lines, &cpu);
+        if (t > 0 && t < best_record) {
             best_record = t;
+            record_cpu = cpu;
+        }
     }
     stop_emulator();
     printf("%ld W1 lines, 1,000-line batches, best of %ld, loopback to dtmetrics-emulator --quiet\n",
@@ -322,7 +326,7 @@ int main(int argc, char **argv)
     printf("%-44s %12.0f %12.1f\n", "libcurl loop, fixed 1,000-line body (ceiling)",
            (double)(lines / 1000 * 1000) / best_ceiling, ceiling_cpu * 1e9 / (double)lines);
     printf("%-44s %12.0f %12.1f\n", "dtm_client_add_gauge only (serialize + queue)",
-           (double)lines / best_record, best_record * 1e9 / (double)lines);
+           (double)lines / best_record, record_cpu * 1e9 / (double)lines);
     printf("end to end / ceiling: %.0f%%   (requests %llu, bytes %llu)\n",
            100.0 * best_ceiling / best * (double)lines / (double)(lines / 1000 * 1000),
            (unsigned long long)st.requests, (unsigned long long)st.bytes_sent);

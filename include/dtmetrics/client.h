@@ -258,7 +258,8 @@ DTM_EXTERN dtm_status dtm_client_add_metadata(dtm_client *c, const char *name,
 
 /**
  * Send what is queued now, in batches, and wait for the answers, for at most
- * timeout_ms (0: only what needs no waiting; clamped to 1 hour).  In manual
+ * timeout_ms (clamped to 1 hour; 0 sends nothing and reports the state).
+ * Each request's libcurl timeout is clamped to what is left.  In manual
  * mode the work is done on the calling thread; in background mode the
  * exporter thread is asked to do it and this call waits.  Retries that are
  * due before the deadline are made; lines whose retry is due later stay
