@@ -98,9 +98,10 @@ dtm_test_report()
         base=${log%.log}
         res=$(grep -h '^[0-9]*%: Checks:' "$dir/$log" | tail -n 1)
         [ -n "$res" ] && printf '  %-32s %s\n' "$base" "$res"
-        res=$(grep -ho 'ERROR SUMMARY: .*' "$dir/$log" | sort | uniq -c |
-            sed 's/^ *\([0-9]*\) /\1x /' | tr '\n' ' ')
-        [ -n "$res" ] && printf '  %-32s valgrind: %s\n' "$base" "$res"
+        res=$(awk '$2 == "ERROR" && $3 == "SUMMARY:" { n++; e += $4 }
+            END { if (n) printf "%d errors (valgrind, %d process%s)", e, n, (n > 1 ? "es" : "") }' \
+            "$dir/$log")
+        [ -n "$res" ] && printf '  %-32s %s\n' "$base" "$res"
     done
     if [ -f "$dir/$suitelog" ]; then
         printf '  automake:'
