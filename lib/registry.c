@@ -42,7 +42,19 @@ typedef struct pair {
 typedef union pair_cell {
     unsigned __int128 v;
     pair p;
+    uint64_t w[2];
 } pair_cell;
+
+/* The first read before a compare-and-swap: two atomic 8-byte loads.  A
+   torn pair is harmless (the CAS compares all 16 bytes and returns the
+   real value), and atomic loads keep the race defined (and TSan quiet). */
+static inline unsigned __int128 load_cell(pair_cell *pc)
+{
+    pair_cell v;
+    v.w[0] = __atomic_load_n(&pc->w[0], __ATOMIC_RELAXED);
+    v.w[1] = __atomic_load_n(&pc->w[1], __ATOMIC_RELAXED);
+    return v.v;
+}
 #endif
 
 struct dtm__series {
@@ -195,8 +207,7 @@ void dtm__series_record(dtm__series *s, double value)
 #if DTM__HAVE_CAS16
     {
         pair_cell old, nv;
-        /* A torn first read is harmless: the CAS compares all 16 bytes. */
-        old.v = s->c.sum.pc.v;
+        old.v = load_cell(&s->c.sum.pc);
         for (;;) {
             unsigned __int128 seen;
             nv.p.count = old.p.count + 1;
@@ -222,7 +233,7 @@ static pair take_pair(dtm__series *s)
 #if DTM__HAVE_CAS16
     pair_cell old, zero;
     memset(&zero, 0, sizeof zero);
-    old.v = s->c.sum.pc.v;
+    old.v = load_cell(&s->c.sum.pc);
     for (;;) {
         unsigned __int128 seen = __sync_val_compare_and_swap(&s->c.sum.pc.v, old.v, zero.v);
         if (seen == old.v)

@@ -1,0 +1,1 @@
+0 errors (valgrind, 1 process1)
