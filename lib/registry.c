@@ -548,8 +548,13 @@ dtm_status dtm__registry_collect(dtm__registry *r, int64_t ts, dtm__line_sink si
                                  size_t *n_lines)
 {
     size_t b, n = 0;
+    char tsbuf[DTM_NUMBER_BUFSIZE + 1];
+    dtm__writer tw;
     if (!r || !sink)
         return DTM_EINVAL;
+    /* One timestamp for the whole collection: written (and judged) once. */
+    dtm__writer_init(&tw, tsbuf, sizeof tsbuf);
+    dtm__payload_timestamp(r->ser, &tw, ts);
     pthread_mutex_lock(&r->lock);
     collect_metas(r, sink, ud, &n);
     for (b = 0; b < r->n_buckets; b++) {
@@ -562,7 +567,7 @@ dtm_status dtm__registry_collect(dtm__registry *r, int64_t ts, dtm__line_sink si
             dtm__writer_put(&w, s->id, s->id_len, s->id_units);
             if (take_payload(r, s, &w)) {
                 s->idle = 0;
-                dtm__payload_timestamp(r->ser, &w, ts);
+                dtm__writer_put(&w, tsbuf, tw.len, tw.units);
                 if (dtm__writer_finish(&w, &len) == DTM_OK && sink(r->line, len, ud) == DTM_OK)
                     n++;
                 else
