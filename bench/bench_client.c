@@ -8,7 +8,10 @@
  * libcurl loop posting one fixed 1,000-line body over a kept-alive
  * connection to the same emulator.
  *
- *   bench/bench_client [--lines N] [--runs R] [--emulator PATH]
+ *   bench/bench_client [--lines N] [--runs R] [--validate] [--emulator PATH]
+ *
+ * The emulator runs as a plain sink (--sink) unless --validate is given,
+ * then it checks every line like the service (and is the bottleneck).
  *
  * Defaults: 1,000,000 lines, best of 3 runs, PATH = tools/dtmetrics-emulator
  * next to this program's directory.  CPU per line is the process's user +
@@ -53,6 +56,9 @@ static double cpu_s(void)
 static pid_t emu_pid;
 static char emu_base[256];
 
+/* 0: the emulator is a plain sink (--sink); 1: it validates every line. */
+static int validate;
+
 static int start_emulator(const char *path)
 {
     int fds[2];
@@ -67,7 +73,10 @@ static int start_emulator(const char *path)
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
-        execl(path, path, "--port", "0", "--quiet", "--token", TOKEN, (char *)NULL);
+        if (validate)
+            execl(path, path, "--port", "0", "--quiet", "--token", TOKEN, (char *)NULL);
+        else
+            execl(path, path, "--port", "0", "--quiet", "--sink", "--token", TOKEN, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -279,10 +288,12 @@ int main(int argc, char **argv)
             lines = atol(argv[++i]);
         else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
             runs = atol(argv[++i]);
+        else if (strcmp(argv[i], "--validate") == 0)
+            validate = 1;
         else if (strcmp(argv[i], "--emulator") == 0 && i + 1 < argc)
             snprintf(emu_path, sizeof emu_path, "%s", argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--lines N] [--runs R] [--emulator PATH]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--lines N] [--runs R] [--validate] [--emulator PATH]\n", argv[0]);
             return 2;
         }
     }
@@ -318,8 +329,8 @@ int main(int argc, char **argv)
         }
     }
     stop_emulator();
-    printf("%ld W1 lines, 1,000-line batches, best of %ld, loopback to dtmetrics-emulator --quiet\n",
-           lines, runs);
+    printf("%ld W1 lines, 1,000-line batches, best of %ld, loopback to dtmetrics-emulator --quiet%s\n",
+           lines, runs, validate ? "" : " --sink");
     printf("%-44s %12s %12s\n", "", "lines/s", "CPU ns/line");
     printf("%-44s %12.0f %12.1f\n", "dtm_client_add_gauge -> close (end to end)",
            (double)lines / best, best_cpu * 1e9 / (double)lines);

@@ -908,6 +908,27 @@ START_TEST(check_timestamps_option)
 }
 END_TEST
 
+START_TEST(sink_option)
+{
+    const char *sink_args[] = {"--token", TOKEN, "--quiet", "--sink", NULL};
+    emu_proc *e = start(token_args);
+    emu_response r;
+    /* a line the validator refuses ... */
+    ck_assert_int_eq(post_str(e, API, auth, "m.k gauge,abc", &r), 400);
+    emu_response_free(&r);
+    stop(e);
+    /* ... passes unchecked through a sink, which still counts lines and
+       checks the token */
+    e = start(sink_args);
+    ck_assert_int_eq(post_str(e, API, auth, "m.k gauge,abc\nx y z", &r), 202);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"linesOk\":2"));
+    emu_response_free(&r);
+    ck_assert_int_eq(post_str(e, API, NULL, "m.k gauge,1", &r), 401);
+    emu_response_free(&r);
+    stop(e);
+}
+END_TEST
+
 /* ---- program ---- */
 
 START_TEST(help_and_version)
@@ -1054,6 +1075,7 @@ int main(void)
     tcase_add_test(tc, keep_lines_is_a_ring);
     tcase_add_test(tc, output_file_gets_accepted_lines);
     tcase_add_test(tc, check_timestamps_option);
+    tcase_add_test(tc, sink_option);
     suite_add_tcase(s, tc);
 
     tc = tu_tcase("program", 60);

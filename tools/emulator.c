@@ -76,6 +76,8 @@
  *     --delay-ms MS      wait before answering every non-control request
  *     --check-timestamps reject timestamps more than 1 hour old or 10 minutes
  *                        ahead, like the service (off: fixed test data stays valid)
+ *     --sink             accept every non-empty line without checking it: a
+ *                        plain receiver for throughput measurements
  *     --verbose          one line per request on stderr
  *     --help, --version
  *
@@ -115,6 +117,7 @@ static const opt_def opts[] = {
     {"quiet", OPT_FLAG, 0},
     {"delay-ms", OPT_NUM, 3600000},
     {"check-timestamps", OPT_FLAG, 0},
+    {"sink", OPT_FLAG, 0},
     {"verbose", OPT_FLAG, 0},
 };
 
@@ -144,6 +147,8 @@ static void usage(FILE *f)
             "  --quiet             do not write accepted lines\n"
             "  --delay-ms MS       wait before answering every non-control request\n"
             "  --check-timestamps  reject timestamps older than 1 h or more than 10 min ahead\n"
+            "  --sink              accept every non-empty line without checking it\n"
+            "                      (a plain receiver for throughput measurements)\n"
             "  --verbose           one line per request on stderr\n"
             "  --help              this text\n"
             "  --version           the library version\n"
@@ -214,6 +219,8 @@ static int apply(settings *s, const opt_def *d, const char *value, const char *o
         c->delay_ms = n;
     else if (strcmp(d->name, "check-timestamps") == 0)
         c->check_timestamps = (int)n;
+    else if (strcmp(d->name, "sink") == 0)
+        c->sink = (int)n;
     else if (strcmp(d->name, "verbose") == 0)
         c->verbose = (int)n;
     return 0;

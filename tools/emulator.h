@@ -64,6 +64,7 @@ typedef struct emu_config {
     const char *output;     /* NULL = discard, "-" = stdout, else a file */
     uint64_t delay_ms;      /* before every answer to a non-control request */
     int check_timestamps;   /* reject timestamps outside the service's window */
+    int sink;               /* accept every non-empty line unchecked (benchmarks) */
     int verbose;            /* one line per request on stderr */
 } emu_config;
 
@@ -86,6 +87,7 @@ typedef struct emu_ingest_opts {
     int oneagent;           /* answer with linesValid, apply max_lines */
     uint64_t max_lines;     /* 0 = no limit */
     int check_timestamps;
+    int sink;
     int64_t now_ms;
 } emu_ingest_opts;
 

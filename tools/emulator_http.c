@@ -567,6 +567,7 @@ static enum MHD_Result finish(emu_server *s, struct MHD_Connection *c, req *r, c
     o.oneagent = r->route == RT_ONEAGENT;
     o.max_lines = cfg->max_lines;
     o.check_timestamps = cfg->check_timestamps;
+    o.sink = cfg->sink;
     o.now_ms = emu_now_ms();
     if (emu_ingest(r->buf ? r->buf : "", r->len, &o, &v) != DTM_OK) {
         emu_state_sleep(s->st, delay);

@@ -109,7 +109,13 @@ dtm_status emu_ingest(const char *body, size_t len, const emu_ingest_opts *o, em
 
         lineno++;
         memset(&r, 0, sizeof r);
-        st = end > pos ? dtm_parse_line(body + pos, end - pos, &r) : DTM_OK;
+        if (o->sink) {
+            /* --sink: a plain receiver for throughput measurements */
+            st = DTM_OK;
+            r.kind = DTM_LINE_GAUGE;
+        } else {
+            st = end > pos ? dtm_parse_line(body + pos, end - pos, &r) : DTM_OK;
+        }
         if (end == pos || (st == DTM_OK && r.kind == DTM_LINE_EMPTY)) {
             /* skipped */
         } else {
