@@ -140,36 +140,34 @@ static dtm_status sink(const char *line, size_t len, void *ud)
     return dtm_client_add_line((dtm_client *)ud, line, len);
 }
 
-void dtm__client_collect(dtm_client *c)
+/* Collect into the client's queue and count it. */
+static dtm_status collect_at(dtm_client *c, int64_t ts)
 {
     dtm__registry *r = __atomic_load_n(&c->reg, __ATOMIC_ACQUIRE);
     size_t n = 0;
-    if (!r)
-        return;
-    if (dtm__registry_collect(r, dtm_now_ms(), sink, c, &n) == DTM_OK) {
-        __atomic_add_fetch(&c->collections, 1, __ATOMIC_RELAXED);
-        __atomic_add_fetch(&c->lines_collected, n, __ATOMIC_RELAXED);
-    }
-}
-
-dtm_status dtm_metrics_collect(dtm_client *c, int64_t timestamp_ms)
-{
-    dtm__registry *r;
-    size_t n = 0;
     dtm_status st;
-    if (!c)
-        return DTM_EINVAL;
-    if (dtm__client_forked(c))
-        return DTM_ESTATE;
-    r = __atomic_load_n(&c->reg, __ATOMIC_ACQUIRE);
     if (!r)
         return DTM_OK;
-    st = dtm__registry_collect(r, timestamp_ms ? timestamp_ms : dtm_now_ms(), sink, c, &n);
+    st = dtm__registry_collect(r, ts ? ts : dtm_now_ms(), sink, c, &n);
     if (st == DTM_OK) {
         __atomic_add_fetch(&c->collections, 1, __ATOMIC_RELAXED);
         __atomic_add_fetch(&c->lines_collected, n, __ATOMIC_RELAXED);
     }
     return st;
+}
+
+void dtm__client_collect(dtm_client *c)
+{
+    (void)collect_at(c, 0);
+}
+
+dtm_status dtm_metrics_collect(dtm_client *c, int64_t timestamp_ms)
+{
+    if (!c)
+        return DTM_EINVAL;
+    if (dtm__client_forked(c))
+        return DTM_ESTATE;
+    return collect_at(c, timestamp_ms);
 }
 
 dtm_status dtm_metrics_stats(dtm_client *c, dtm_metrics_statistics *st)
