@@ -464,8 +464,9 @@ dtm_status dtm_client_add_line(dtm_client *c, const char *line, size_t len)
 
 #define STACK_LINE 4096
 
-typedef enum { K_COUNTER, K_COUNTER_INT, K_GAUGE, K_SUMMARY } line_kind;
+typedef enum { K_COUNTER, K_COUNTER_INT, K_GAUGE, K_SUMMARY, K_METADATA } line_kind;
 
+/* One line to serialize, whatever its kind (the dtm_client_add_* calls). */
 typedef struct line_args {
     line_kind kind;
     const char *name;
@@ -473,6 +474,8 @@ typedef struct line_args {
     size_t n_dims;
     double v, min, max, sum;
     int64_t iv, count, ts;
+    dtm_metric_type type; /* K_METADATA */
+    const char *description, *unit, *display_name;
 } line_args;
 
 static dtm_status serialize(const dtm_client *c, const line_args *a, char *out, size_t cap,
@@ -491,6 +494,9 @@ static dtm_status serialize(const dtm_client *c, const line_args *a, char *out, 
     case K_SUMMARY:
         return dtm_serialize_summary(c->ser, a->name, a->dims, a->n_dims, a->min, a->max,
                                      a->sum, a->count, a->ts, out, cap, len);
+    case K_METADATA:
+        return dtm_serialize_metadata(c->ser, a->name, a->type, a->description, a->unit,
+                                      a->display_name, out, cap, len);
     }
     return DTM_EINVAL;
 }
@@ -512,7 +518,9 @@ static dtm_status add_serialized(dtm_client *c, const line_args *a)
         heap = dtm__malloc(len + 1);
         st = heap ? serialize(c, a, heap, len + 1, &len) : DTM_ENOMEM;
     }
-    if (st == DTM_EINVAL) {
+    /* Bad arguments are not counted; a metadata line without properties is
+       nothing to send. */
+    if (st == DTM_EINVAL || (st == DTM_OK && len == 0)) {
         dtm__free(heap);
         return st;
     }
@@ -526,42 +534,21 @@ static dtm_status add_serialized(dtm_client *c, const line_args *a)
 dtm_status dtm_client_add_counter(dtm_client *c, const char *name, const dtm_dimension *dims,
                                   size_t n_dims, double delta, int64_t timestamp_ms)
 {
-    line_args a;
-    memset(&a, 0, sizeof a);
-    a.kind = K_COUNTER;
-    a.name = name;
-    a.dims = dims;
-    a.n_dims = n_dims;
-    a.v = delta;
-    a.ts = timestamp_ms;
+    line_args a = {K_COUNTER, name, dims, n_dims, .v = delta, .ts = timestamp_ms};
     return add_serialized(c, &a);
 }
 
 dtm_status dtm_client_add_counter_int(dtm_client *c, const char *name, const dtm_dimension *dims,
                                       size_t n_dims, int64_t delta, int64_t timestamp_ms)
 {
-    line_args a;
-    memset(&a, 0, sizeof a);
-    a.kind = K_COUNTER_INT;
-    a.name = name;
-    a.dims = dims;
-    a.n_dims = n_dims;
-    a.iv = delta;
-    a.ts = timestamp_ms;
+    line_args a = {K_COUNTER_INT, name, dims, n_dims, .iv = delta, .ts = timestamp_ms};
     return add_serialized(c, &a);
 }
 
 dtm_status dtm_client_add_gauge(dtm_client *c, const char *name, const dtm_dimension *dims,
                                 size_t n_dims, double value, int64_t timestamp_ms)
 {
-    line_args a;
-    memset(&a, 0, sizeof a);
-    a.kind = K_GAUGE;
-    a.name = name;
-    a.dims = dims;
-    a.n_dims = n_dims;
-    a.v = value;
-    a.ts = timestamp_ms;
+    line_args a = {K_GAUGE, name, dims, n_dims, .v = value, .ts = timestamp_ms};
     return add_serialized(c, &a);
 }
 
@@ -569,17 +556,8 @@ dtm_status dtm_client_add_summary(dtm_client *c, const char *name, const dtm_dim
                                   size_t n_dims, double min, double max, double sum,
                                   int64_t count, int64_t timestamp_ms)
 {
-    line_args a;
-    memset(&a, 0, sizeof a);
-    a.kind = K_SUMMARY;
-    a.name = name;
-    a.dims = dims;
-    a.n_dims = n_dims;
-    a.min = min;
-    a.max = max;
-    a.sum = sum;
-    a.count = count;
-    a.ts = timestamp_ms;
+    line_args a = {K_SUMMARY, name, dims, n_dims, .min = min, .max = max, .sum = sum,
+                   .count = count, .ts = timestamp_ms};
     return add_serialized(c, &a);
 }
 
@@ -587,32 +565,9 @@ dtm_status dtm_client_add_metadata(dtm_client *c, const char *name, dtm_metric_t
                                    const char *description, const char *unit,
                                    const char *display_name)
 {
-    char buf[STACK_LINE];
-    char *heap = NULL;
-    size_t len = 0;
-    dtm_status st;
-
-    if (!c || !name)
-        return DTM_EINVAL;
-    if (forked(c))
-        return DTM_ESTATE;
-    st = dtm_serialize_metadata(c->ser, name, type, description, unit, display_name, buf,
-                                sizeof buf, &len);
-    if (st == DTM_ETOOSMALL) {
-        heap = dtm__malloc(len + 1);
-        st = heap ? dtm_serialize_metadata(c->ser, name, type, description, unit, display_name,
-                                           heap, len + 1, &len)
-                  : DTM_ENOMEM;
-    }
-    if (st == DTM_EINVAL || (st == DTM_OK && len == 0)) {
-        dtm__free(heap);
-        return st;
-    }
-    if (st == DTM_OK)
-        st = line_check(c, heap ? heap : buf, len);
-    st = enqueue(c, heap ? heap : buf, len, st);
-    dtm__free(heap);
-    return st;
+    line_args a = {K_METADATA, name, NULL, 0, .type = type, .description = description,
+                   .unit = unit, .display_name = display_name};
+    return add_serialized(c, &a);
 }
 
 /* ---- flush, close ---- */
